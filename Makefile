@@ -1,0 +1,57 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app.py
+
+.PHONY: run test install install-dev translations translations-update migrate seed browser-deps clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+## Compile the message catalogues (.po -> .mo); the app reads .mo at run time.
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d translations >/dev/null
+
+## After changing user-visible text: extract, merge into ja and en, then translate the new entries.
+translations-update: install
+	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext --no-location \
+		--sort-by-file -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+migrate: install
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask seed
+
+run: translations seed
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## Debian's Chromium and Japanese fonts for the browser tests (installed only when missing).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi ipagothic; then \
+		echo "installing chromium and fonts-ipafont-gothic with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; \
+	fi
+
+test: install-dev translations browser-deps
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,66 @@
+"""The residents' carbon-offset site: create_app() builds it."""
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from .config import INSTANCE_DIR, Config
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI, error pages."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    _ensure_secret_key(app)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .extensions import babel, csrf, db, limiter, migrate
+    from .web import i18n, security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from .api import bp as api_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+    i18n.init_app(app)
+    security.init_app(app)
+    from .web import errors
+
+    errors.init_app(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """Production must set SECRET_KEY; a development machine gets one kept under instance/."""
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        key_file.chmod(0o600)
+        log.warning("SECRET_KEY is not set: using a generated development key in %s", key_file)
+    app.config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()

@@ -1,0 +1,6 @@
+"""The public JSON API, version 1: open data and embedding."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from . import footprint  # noqa: E402,F401

@@ -1,0 +1,71 @@
+"""`flask seed` and `flask factors ...`: commands for staff and for set-up."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .extensions import db
+from .models import FactorSet
+from .services import DomainError
+from .services.defaults import load_defaults
+from .services.factors import activate_factor_set, load_factor_set, read_factor_csv
+
+CLI_ACTOR = "cli"
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed")
+    def seed() -> None:
+        """Load the default factors, unit prices and rate (safe to run again)."""
+        result = load_defaults()
+        click.echo(
+            "defaults: factor set {}, {} unit prices added, rate {}".format(
+                "created" if result["factor_set_created"] else "already there",
+                result["unit_prices_added"],
+                "created" if result["rate_created"] else "already there",
+            )
+        )
+
+    factors = click.Group("factors", help="Emission factor sets.")
+    app.cli.add_command(factors)
+
+    @factors.command("load")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--name", required=True, help="Name of the set, e.g. 'Tokyo FY2027'.")
+    @click.option("--fiscal-year", required=True, help="Fiscal year the set is for, e.g. FY2027.")
+    @click.option("--effective-from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Date the set applies from (default today).")
+    @click.option("--activate/--no-activate", default=False, help="Use it for new calculations now.")
+    def factors_load(file: Path, name: str, fiscal_year: str, effective_from, activate: bool) -> None:
+        """Add a factor set from a CSV with the columns of emission_factors.csv."""
+        try:
+            result = load_factor_set(read_factor_csv(file), name=name, fiscal_year=fiscal_year,
+                                     effective_from=effective_from.date() if effective_from else date.today(),
+                                     activate=activate, actor=CLI_ACTOR)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from None
+        state = "added" if result.created else "already present, unchanged"
+        click.echo(f"factor set {result.factor_set.id} '{name}' {fiscal_year}: {state}"
+                   f"{' (active)' if result.factor_set.is_active else ''}")
+
+    @factors.command("list")
+    def factors_list() -> None:
+        """List the factor sets; * marks the active one."""
+        for factor_set in db.session.scalars(select(FactorSet).order_by(FactorSet.id)):
+            mark = "*" if factor_set.is_active else " "
+            click.echo(f"{mark} {factor_set.id:>3}  {factor_set.fiscal_year:<8} {factor_set.effective_from}  "
+                       f"{factor_set.name}")
+
+    @factors.command("activate")
+    @click.argument("set_id", type=int)
+    def factors_activate(set_id: int) -> None:
+        """Use factor set SET_ID for new calculations (saved results keep theirs)."""
+        factor_set = db.session.get(FactorSet, set_id)
+        if factor_set is None:
+            raise click.ClickException(f"no factor set {set_id}")
+        activate_factor_set(factor_set, actor=CLI_ACTOR)
+        click.echo(f"factor set {set_id} is now active")

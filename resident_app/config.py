@@ -1,0 +1,55 @@
+"""Configuration from the environment; TestConfig for the test suite."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the old driver; psycopg 3 is what we install.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://"):]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    return f"sqlite:///{INSTANCE_DIR / 'resident.sqlite3'}"
+
+
+class Config:
+    """Production-capable defaults; every secret comes from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "ja"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent.parent / "translations")
+    LANGUAGES = ("ja", "en")
+    WTF_CSRF_TIME_LIMIT = None  # a resident may leave the calculator open for hours
+    SESSION_COOKIE_SAMESITE = "Lax"  # Strict loses the session on the way back from Stripe
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    PROGRAMME_OPERATOR_JA = os.environ.get("PROGRAMME_OPERATOR_JA", "東京都市町村 カーボン・オフセット共同事業")
+    PROGRAMME_OPERATOR_EN = os.environ.get(
+        "PROGRAMME_OPERATOR_EN", "Tokyo Municipalities' Joint Carbon Offset Programme"
+    )
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "")
+    TESTING = False
+
+
+class TestConfig(Config):
+    """Isolated database, fixed secret, CSRF on (tests send tokens like a browser)."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = False

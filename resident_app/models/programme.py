@@ -1,0 +1,24 @@
+"""Programme-wide settings that staff own, kept with their history."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class ConversionRate(db.Model):
+    """Yen per tonne of CO2 from a moment on. Past contributions keep the rate they were paid at."""
+
+    __tablename__ = "conversion_rates"
+    __table_args__ = (CheckConstraint("yen_per_t > 0", name="positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    yen_per_t: Mapped[int]
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    set_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

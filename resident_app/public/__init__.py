@@ -1,0 +1,6 @@
+"""Pages for residents and the public."""
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from . import calculator, pages  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,11 @@
+"""The one error type services raise; its message is translatable text for the person."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the programme refused the request. `message` is a (lazy) translated string."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field

@@ -1,0 +1,109 @@
+"""Emission factor sets: load from CSV, find the active one, switch sets."""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..carbon.sources import SOURCES
+from ..extensions import db
+from ..models import Factor, FactorSet
+from .audit import add_audit
+from .errors import DomainError
+
+FACTOR_COLUMNS = ("key", "label_ja", "label_en", "unit", "kg_co2_per_unit", "fiscal_year",
+                  "confidence", "source")
+CONFIDENCE_MARKS = ("P", "P*", "S", "D", "U")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    factor_set: FactorSet
+    created: bool
+
+
+def read_factor_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a factor file (the columns of shared/data/emission_factors.csv)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in FACTOR_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DomainError(_l("The file lacks the columns: %(columns)s", columns=", ".join(missing)))
+        return list(reader)
+
+
+def _validated(rows: Iterable[Mapping[str, str]]) -> list[dict[str, object]]:
+    clean: dict[str, dict[str, object]] = {}
+    for number, row in enumerate(rows, start=2):
+        key = (row.get("key") or "").strip()
+        if row.get("is_default", "yes").strip() not in ("yes", ""):
+            continue
+        try:
+            factor = Decimal((row.get("kg_co2_per_unit") or "").strip())
+        except InvalidOperation:
+            raise DomainError(_l("Line %(line)d: the factor is not a number.", line=number)) from None
+        if not factor.is_finite() or factor < 0:
+            raise DomainError(_l("Line %(line)d: the factor must be zero or more.", line=number))
+        confidence = (row.get("confidence") or "").strip()
+        if confidence not in CONFIDENCE_MARKS:
+            raise DomainError(_l("Line %(line)d: unknown confidence mark.", line=number))
+        if key in clean:
+            raise DomainError(_l("Line %(line)d: the key %(key)s appears twice.", line=number, key=key))
+        clean[key] = {
+            "key": key, "label_ja": row["label_ja"].strip(), "label_en": row["label_en"].strip(),
+            "unit": row["unit"].strip(), "kg_co2_per_unit": factor,
+            "fiscal_year": row["fiscal_year"].strip(), "confidence": confidence,
+            "source": row["source"].strip(),
+        }
+    missing = [s for s in SOURCES if s not in clean]
+    if missing:
+        raise DomainError(_l("The set lacks factors for: %(keys)s", keys=", ".join(missing)))
+    return [clean[s] for s in SOURCES]
+
+
+def load_factor_set(rows: Iterable[Mapping[str, str]], *, name: str, fiscal_year: str,
+                    effective_from: date, activate: bool, actor: str) -> LoadResult:
+    """Add a factor set; a set with the same name and fiscal year is left as it is (idempotent)."""
+    existing = db.session.scalar(
+        select(FactorSet).where(FactorSet.name == name, FactorSet.fiscal_year == fiscal_year)
+    )
+    if existing is not None:
+        return LoadResult(existing, created=False)
+    factor_set = FactorSet(name=name, fiscal_year=fiscal_year, effective_from=effective_from)
+    factor_set.factors = [Factor(**values) for values in _validated(rows)]
+    db.session.add(factor_set)
+    db.session.flush()
+    if activate or active_factor_set() is None:
+        _activate(factor_set)
+    add_audit(actor, "factor_set.load", "factor_set", factor_set.id, None,
+              {"name": name, "fiscal_year": fiscal_year, "active": factor_set.is_active,
+               "factors": {f.key: str(f.kg_co2_per_unit) for f in factor_set.factors}})
+    db.session.commit()
+    return LoadResult(factor_set, created=True)
+
+
+def _activate(factor_set: FactorSet) -> None:
+    for other in db.session.scalars(select(FactorSet).where(FactorSet.is_active.is_(True))):
+        other.is_active = False
+    db.session.flush()
+    factor_set.is_active = True
+
+
+def activate_factor_set(factor_set: FactorSet, *, actor: str) -> None:
+    """Make this set the one new calculations use; saved results keep theirs."""
+    before = active_factor_set()
+    _activate(factor_set)
+    add_audit(actor, "factor_set.activate", "factor_set", factor_set.id,
+              {"active_id": before.id if before else None}, {"active_id": factor_set.id})
+    db.session.commit()
+
+
+def active_factor_set() -> FactorSet | None:
+    """The set in use for new calculations."""
+    return db.session.scalar(select(FactorSet).where(FactorSet.is_active.is_(True)))

@@ -1,0 +1,40 @@
+"""Error pages in the person's language; JSON for the API."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Please go back and try again.")),
+        403: (_("Not allowed"), _("You do not have permission to open this page.")),
+        404: (_("Page not found"), _("There is no page at this address. It may have been moved or deleted.")),
+        405: (_("Not allowed"), _("This address does not accept that kind of request.")),
+        413: (_("Too large"), _("The file or form you sent is too large.")),
+        429: (_("Too many requests"), _("Too many attempts in a short time. Please wait a minute and try again.")),
+        500: (_("Something went wrong"), _("An error occurred on our side. Nothing you entered was saved twice; please try again later.")),
+    }
+
+
+def render_error(code: int, detail: str | None = None):
+    """The error page (or JSON under /api/) for an HTTP status."""
+    title, message = _messages().get(code, _messages()[500])
+    if request.path.startswith("/api/"):
+        return jsonify({"error": {"status": code, "message": detail or message}}), code
+    return render_template("errors/error.html", code=code, title=title,
+                           message=detail or message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, _("Your form had expired or came from another site. "
+                                   "Please reload the page and send it again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        # Unhandled exceptions reach here as InternalServerError (outside tests, which propagate).
+        return render_error(error.code or 500)
