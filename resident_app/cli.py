@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .extensions import db
@@ -30,7 +31,7 @@ def register_cli(app: Flask) -> None:
             )
         )
 
-    factors = click.Group("factors", help="Emission factor sets.")
+    factors = AppGroup("factors", help="Emission factor sets.")
     app.cli.add_command(factors)
 
     @factors.command("load")

@@ -58,7 +58,10 @@ def footprint():
         errors["period"] = error_message(error)
     household_size = 1
     try:
-        household_size = parse_household_size(payload.get("household_size"))
+        raw_size = payload.get("household_size")
+        if isinstance(raw_size, str):  # JSON numbers only, as for the quantities
+            raise InputError("invalid_household_size")
+        household_size = parse_household_size(raw_size)
     except InputError as error:
         errors["household_size"] = error_message(error)
     quantities: dict[str, Decimal] = {}

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 
 LOCALE_COOKIE = "lang"
@@ -13,6 +13,8 @@ LOCALE_COOKIE = "lang"
 
 def select_locale() -> str:
     """The switcher's cookie, else the browser's Accept-Language (ja or en), else Japanese."""
+    if not has_request_context():  # CLI and background work speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in languages:

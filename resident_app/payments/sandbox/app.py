@@ -8,7 +8,8 @@ import hmac
 import json
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, current_app, g, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -400,7 +401,7 @@ def _register_pay_page(app: Flask) -> None:
                 if session.async_state != "pending":
                     return _page(session, 409, notice="not_pending")
                 store.settle_async(session_id, succeeded=action == "async_succeed")
-                return redirect(f"{_pay_page_base()}/pay/{session_id}", code=303)
+                return redirect(session.pay_url, code=303)
             if action not in ("pay", "konbini"):
                 return _page(session, 400, notice="bad_action")
             if session.status != "open":

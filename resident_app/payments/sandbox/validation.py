@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ApiError, invalid
 from .objects import CURRENCY
@@ -27,7 +28,7 @@ _SESSION_PARAMS = {
     "payment_method_configuration", "payment_method_data", "payment_method_options",
     "payment_method_types", "permissions", "phone_number_collection", "redirect_on_completion",
     "return_url", "saved_payment_method_options", "setup_intent_data", "shipping_address_collection",
-    "shipping_options", "submit_type", "subscription_data", "tax_id_collection", "ui_mode",
+    "shipping_options", "submit_type", "subscription_data", "success_url", "tax_id_collection", "ui_mode",
     "wallet_options",
 }
 _LINE_ITEM_PARAMS = {"price", "price_data", "quantity", "adjustable_quantity", "dynamic_tax_rates", "tax_rates"}
@@ -139,7 +140,9 @@ def parse_session_create(params: Mapping[str, Any], now: int) -> SessionSpec:
                           param="expires_at")
 
     pi_data = as_dict(params.get("payment_intent_data") or {}, "payment_intent_data")
-    pi_metadata = as_metadata(pi_data["metadata"], "payment_intent_data[metadata]") if "metadata" in pi_data else {}
+    pi_metadata = {}
+    if "metadata" in pi_data:
+        pi_metadata = as_metadata(pi_data["metadata"], "payment_intent_data[metadata]")
     pi_description = None
     if pi_data.get("description"):
         pi_description = as_str(pi_data["description"], "payment_intent_data[description]", max_length=1000)
@@ -160,31 +163,31 @@ def parse_session_create(params: Mapping[str, Any], now: int) -> SessionSpec:
     )
 
 
-def _parse_line_item(raw: Any, prefix: str) -> LineItemSpec:
+def _parse_line_item(raw: Any, path: str) -> LineItemSpec:
     """Validate one line item; the sandbox has no Price catalogue, so price_data is required."""
-    item = as_dict(raw, prefix)
-    reject_unknown(item, _LINE_ITEM_PARAMS, prefix)
+    item = as_dict(raw, path)
+    reject_unknown(item, _LINE_ITEM_PARAMS, path)
     if item.get("price"):
-        price_id = as_str(item["price"], f"{prefix}[price]")
+        price_id = as_str(item["price"], f"{path}[price]")
         raise ApiError(400, f"No such price: '{price_id}' (the sandbox only supports price_data)",
-                       code="resource_missing", param=f"{prefix}[price]")
-    price_data = as_dict(require(item, "price_data", prefix), f"{prefix}[price_data]")
-    pd_prefix = f"{prefix}[price_data]"
-    reject_unknown(price_data, _PRICE_DATA_PARAMS, pd_prefix)
-    _check_currency(require(price_data, "currency", pd_prefix), f"{pd_prefix}[currency]")
+                       code="resource_missing", param=f"{path}[price]")
+    price_data = as_dict(require(item, "price_data", path), f"{path}[price_data]")
+    price_path = f"{path}[price_data]"
+    reject_unknown(price_data, _PRICE_DATA_PARAMS, price_path)
+    _check_currency(require(price_data, "currency", price_path), f"{price_path}[currency]")
     if price_data.get("recurring") is not None:
         raise invalid("Recurring prices need mode=subscription, which the sandbox does not support.",
-                      param=f"{pd_prefix}[recurring]")
-    unit_amount = as_int(require(price_data, "unit_amount", pd_prefix), f"{pd_prefix}[unit_amount]",
+                      param=f"{price_path}[recurring]")
+    unit_amount = as_int(require(price_data, "unit_amount", price_path), f"{price_path}[unit_amount]",
                          minimum=1, maximum=MAX_AMOUNT)
-    product = as_dict(require(price_data, "product_data", pd_prefix), f"{pd_prefix}[product_data]")
-    prod_prefix = f"{pd_prefix}[product_data]"
-    reject_unknown(product, _PRODUCT_DATA_PARAMS, prod_prefix)
-    name = as_str(require(product, "name", prod_prefix), f"{prod_prefix}[name]", max_length=250)
+    product = as_dict(require(price_data, "product_data", price_path), f"{price_path}[product_data]")
+    product_path = f"{price_path}[product_data]"
+    reject_unknown(product, _PRODUCT_DATA_PARAMS, product_path)
+    name = as_str(require(product, "name", product_path), f"{product_path}[name]", max_length=250)
     description = None
     if product.get("description"):
-        description = as_str(product["description"], f"{prod_prefix}[description]", max_length=40000)
-    quantity = as_int(require(item, "quantity", prefix), f"{prefix}[quantity]", minimum=1, maximum=999_999)
+        description = as_str(product["description"], f"{product_path}[description]", max_length=40000)
+    quantity = as_int(require(item, "quantity", path), f"{path}[quantity]", minimum=1, maximum=999_999)
     return LineItemSpec(name=name, description=description, unit_amount=unit_amount, quantity=quantity)
 
 
@@ -206,7 +209,9 @@ def _url(value: Any, param: str) -> str:
 def parse_refund_create(params: Mapping[str, Any]) -> RefundSpec:
     """Validate refund parameters; either payment_intent or charge must be given."""
     reject_unknown(params, _REFUND_PARAMS)
-    payment_intent = as_str(params["payment_intent"], "payment_intent") if params.get("payment_intent") else None
+    payment_intent = None
+    if params.get("payment_intent"):
+        payment_intent = as_str(params["payment_intent"], "payment_intent")
     charge = as_str(params["charge"], "charge") if params.get("charge") else None
     if not payment_intent and not charge:
         raise invalid("One of the following params should be provided for this request: payment_intent or charge.",

@@ -26,7 +26,7 @@ USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks) resident-app-sandbo
 def signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:
     """The `Stripe-Signature` value that stripe.Webhook.construct_event accepts for payload."""
     ts = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode("utf-8"), f"{ts}.{payload}".encode("utf-8"), hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode("utf-8"), f"{ts}.{payload}".encode(), hashlib.sha256).hexdigest()
     return f"t={ts},v1={digest}"
 
 
@@ -47,7 +47,8 @@ class RetryPolicy:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """Stripe treats a redirect from a webhook endpoint as a failed delivery; so do we."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102 (urllib hook)
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        """Refuse to follow: urllib then raises HTTPError with the 3xx status."""
         return None
 
 
