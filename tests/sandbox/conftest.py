@@ -96,6 +96,14 @@ def make_client(base_url: str, api_key: str = API_KEY) -> stripe.StripeClient:
     return stripe.StripeClient(api_key, base_addresses={"api": base_url}, max_network_retries=2)
 
 
+@pytest.fixture(scope="session")
+def shared_sandbox() -> Iterator[SandboxServer]:
+    """One webhook-less sandbox for tests that only check refusals (they change no state)."""
+    server, _ = serve_in_thread(webhook_url=None, webhook_secret=WEBHOOK_SECRET, poll_interval=POLL)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def client(sandbox: SandboxServer) -> stripe.StripeClient:
     """A StripeClient talking to the sandbox."""

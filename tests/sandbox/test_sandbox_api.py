@@ -98,7 +98,9 @@ def test_fifty_yen_is_accepted(client, session_params):
     ({"expires_at": int(time.time()) + 60}, "expires_at", None),
     ({"customer_email": "not-an-email"}, "customer_email", "email_invalid"),
 ])
-def test_invalid_params_are_refused_with_param_name(client, session_params, change, param, code):
+def test_invalid_params_are_refused_with_param_name(shared_sandbox, make_client, session_params, change, param,
+                                                    code):
+    client = make_client(shared_sandbox.base_url)
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.checkout.sessions.create(session_params(**change))
     assert info.value.http_status == 400
@@ -152,15 +154,15 @@ def test_failed_request_is_not_saved_for_its_key(client, session_params):
 
 
 @pytest.mark.parametrize("key", ["sk_live_realmoney1234", "pk_test_publishable", "rubbish"])
-def test_bad_api_key_is_an_authentication_error(make_client, sandbox, session_params, key):
+def test_bad_api_key_is_an_authentication_error(make_client, shared_sandbox, session_params, key):
     with pytest.raises(stripe.AuthenticationError) as info:
-        make_client(sandbox.base_url, key).v1.checkout.sessions.create(session_params())
+        make_client(shared_sandbox.base_url, key).v1.checkout.sessions.create(session_params())
     assert info.value.http_status == 401
     assert key not in info.value.user_message  # the key is redacted, as Stripe does
 
 
-def test_missing_authorization_header(sandbox):
-    response = requests.get(f"{sandbox.base_url}/v1/checkout/sessions/cs_test_x", timeout=5)
+def test_missing_authorization_header(shared_sandbox):
+    response = requests.get(f"{shared_sandbox.base_url}/v1/checkout/sessions/cs_test_x", timeout=5)
     assert response.status_code == 401
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error" and "API key" in error["message"]
@@ -178,8 +180,8 @@ def test_unknown_ids_are_resource_missing(client):
     assert info.value.code == "resource_missing" and info.value.param == "payment_intent"
 
 
-def test_unrecognised_url_is_a_stripe_style_404(sandbox):
-    response = requests.get(f"{sandbox.base_url}/v1/customers",
+def test_unrecognised_url_is_a_stripe_style_404(shared_sandbox):
+    response = requests.get(f"{shared_sandbox.base_url}/v1/customers",
                             headers={"Authorization": "Bearer sk_test_x"}, timeout=5)
     assert response.status_code == 404
     assert response.json()["error"]["message"].startswith("Unrecognized request URL (GET: /v1/customers)")

@@ -10,11 +10,12 @@ The app keeps using the real `stripe` SDK; only the base address and keys differ
 """
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import Sandbox, create_sandbox_app, get_sandbox
 from .objects import API_VERSION
@@ -30,6 +31,17 @@ __all__ = [
     "signature_header",
     "stop",
 ]
+
+
+log = logging.getLogger(__name__)
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Access lines go to this package's logger at DEBUG, not werkzeug's (which the app's dev server uses)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log one request line at DEBUG."""
+        log.debug("%s %s -> %s", self.command, self.path, code)
 
 
 class SandboxServer:
@@ -80,7 +92,8 @@ def serve_in_thread(host: str = "127.0.0.1", port: int = 0, *, poll_interval: fl
     create_kwargs.setdefault("webhook_secret", "whsec_sandbox")
     app = create_sandbox_app(**create_kwargs)
     # Without public_base_url, pay-page URLs use the Host the API caller used, i.e. this address.
-    server = SandboxServer(make_server(host, port, app, threaded=True), app, poll_interval)
+    wsgi_server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+    server = SandboxServer(wsgi_server, app, poll_interval)
     server.start()
     return server, server.base_url
 
