@@ -26,7 +26,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     _ensure_secret_key(app)
 
     from . import models  # noqa: F401  (registers the tables)
-    from .extensions import babel, csrf, db, limiter, migrate
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .web import i18n, security
 
     db.init_app(app)
@@ -35,6 +35,10 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
+    from .services.accounts import load_user
+
+    login_manager.user_loader(load_user)
 
     from .api import bp as api_bp
     from .public import bp as public_bp
