@@ -38,7 +38,7 @@ migrate: install
 	$(BIN)/flask db upgrade
 
 seed: migrate
-	$(BIN)/flask seed
+	$(BIN)/flask seed --demo
 
 run: translations seed
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)

@@ -41,9 +41,15 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     login_manager.user_loader(load_user)
 
     from .api import bp as api_bp
+    from .checkout import bp as checkout_bp
+    from .payments import gateway
     from .public import bp as public_bp
+    from .webhooks import bp as webhooks_bp
 
+    gateway.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
     i18n.init_app(app)

@@ -13,6 +13,9 @@ from .extensions import db
 from .models import FactorSet
 from .services import DomainError
 from .services.defaults import load_defaults
+from .services.programme_content import (DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD,
+                                          DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, load_demo_content,
+                                          load_programme_content)
 from .services.factors import activate_factor_set, load_factor_set, read_factor_csv
 
 CLI_ACTOR = "cli"
@@ -20,9 +23,15 @@ CLI_ACTOR = "cli"
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed")
-    def seed() -> None:
-        """Load the default factors, unit prices and rate (safe to run again)."""
+    @click.option("--demo", is_flag=True, help="Also load demo organisers and add-ons (never in production).")
+    def seed(demo: bool) -> None:
+        """Load the default factors, unit prices, rate and programme add-on (safe to run again)."""
         result = load_defaults()
+        load_programme_content()
+        if demo:
+            load_demo_content()
+            click.echo(f"demo: organiser {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}, "
+                       f"staff {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
         click.echo(
             "defaults: factor set {}, {} unit prices added, rate {}".format(
                 "created" if result["factor_set_created"] else "already there",

@@ -42,6 +42,18 @@ class Config:
         "PROGRAMME_OPERATOR_EN", "Tokyo Municipalities' Joint Carbon Offset Programme"
     )
     CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "")
+    # Payments: with no secret key the local Stripe sandbox is used ("テスト決済", no money moves).
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_SANDBOX_PORT = int(os.environ.get("STRIPE_SANDBOX_PORT", "0") or 0)
+    STRIPE_SANDBOX_WEBHOOK_URL = os.environ.get(
+        "STRIPE_SANDBOX_WEBHOOK_URL", f"http://127.0.0.1:{os.environ.get('PORT', '5000')}/webhooks/stripe")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25") or 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "")
     TESTING = False
 
 
@@ -53,3 +65,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
+    STRIPE_SECRET_KEY = ""
+    STRIPE_SANDBOX_WEBHOOK_URL = None  # tests deliver events themselves, or point it at a live server
+    MAIL_SERVER = ""

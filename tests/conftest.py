@@ -11,6 +11,7 @@ from resident_app import create_app
 from resident_app.config import TestConfig
 from resident_app.extensions import db
 from resident_app.services.defaults import load_defaults
+from resident_app.services.programme_content import load_programme_content
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -45,6 +46,7 @@ def wipe_database() -> None:
         db.session.execute(table.delete())
     db.session.commit()
     load_defaults()
+    load_programme_content()
 
 
 @pytest.fixture

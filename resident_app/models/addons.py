@@ -1,6 +1,7 @@
 """Offset add-ons (what residents pay for) and contributions (each payment into the pool)."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
@@ -11,6 +12,19 @@ from .accounts import User
 from .enums import AddOnKind, Channel, ContributionStatus
 from .programme import ConversionRate
 from .types import UTCDateTime, utcnow
+
+
+SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud from a poster
+
+
+def new_slug(length: int = 10) -> str:
+    """A short unguessable slug for an add-on link (32^10, about 10^15 possibilities)."""
+    return "".join(secrets.choice(SLUG_ALPHABET) for _ in range(length))
+
+
+def new_token() -> str:
+    """An unguessable token for a certificate URL."""
+    return secrets.token_urlsafe(24)
 
 
 def _enum(cls):

@@ -16,6 +16,13 @@ SOURCE_LABELS = {
     "diesel": _l("Diesel"),
     "water": _l("Tap water"),
 }
+ADDON_KIND_LABELS = {
+    "event_ticket": _l("Event ticket surcharge"),
+    "community_bus": _l("Community bus offset fare"),
+    "eco_tour": _l("Eco-tour fare"),
+    "household": _l("Household offset"),
+    "other": _l("Offset add-on"),
+}
 UNIT_LABELS = {"kWh": "kWh", "m3": "m³", "L": "L", "yen": _l("yen")}
 
 
@@ -36,3 +43,7 @@ def error_message(error: InputError) -> str:
     if error.code == "invalid_household_size":
         return _("Enter the number of people as a whole number, 1 or more.")
     return _("Enter a number, for example 320 or 12.5.")
+
+
+def addon_kind_label(kind: str) -> str:
+    return str(ADDON_KIND_LABELS.get(str(kind), ADDON_KIND_LABELS["other"]))

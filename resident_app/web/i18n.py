@@ -83,7 +83,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
-        return {"locale": locale_code(), "languages": app.config["LANGUAGES"]}
+        return {"locale": locale_code(), "languages": app.config["LANGUAGES"],
+                "payments_sandbox": not app.config.get("STRIPE_SECRET_KEY")}
 
     @app.after_request
     def vary_on_locale(response):

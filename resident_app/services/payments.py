@@ -1,0 +1,274 @@
+"""Contributions paid through Stripe: start a checkout, and the one function that marks one paid."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from ..carbon.conversion import grams_for_yen
+from ..extensions import db
+from ..models import AddOn, Channel, Contribution, ContributionStatus, utcnow
+from ..models.addons import new_token
+from ..payments.gateway import get_gateway
+from .audit import add_audit
+from .errors import DomainError
+from .programme import current_rate
+
+log = logging.getLogger(__name__)
+
+MAX_UNITS_PER_PURCHASE = 20
+MIN_CHARGE_YEN = 50          # Stripe's minimum for JPY
+MAX_CHARGE_YEN = 99_999_999  # Stripe's 8-digit ceiling
+PAYABLE_FROM = (ContributionStatus.PENDING, ContributionStatus.FAILED, ContributionStatus.EXPIRED)
+
+
+def units_sold(addon: AddOn) -> int:
+    """Units paid so far (refunded ones no longer count against the cap)."""
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(Contribution.quantity), 0))
+        .where(Contribution.addon_id == addon.id, Contribution.status == ContributionStatus.PAID)) or 0)
+
+
+@dataclass(frozen=True)
+class Availability:
+    open: bool
+    reason: str = ""           # "inactive", "not_started", "ended", "sold_out"
+    max_quantity: int = MAX_UNITS_PER_PURCHASE
+
+
+def availability(addon: AddOn, now: datetime | None = None) -> Availability:
+    """Whether residents can pay for the add-on now, and how many units at most."""
+    moment = now or utcnow()
+    if not addon.is_active:
+        return Availability(False, "inactive", 0)
+    if addon.sale_starts_at and moment < addon.sale_starts_at:
+        return Availability(False, "not_started", 0)
+    if addon.sale_ends_at and moment >= addon.sale_ends_at:
+        return Availability(False, "ended", 0)
+    limit = 1 if addon.variable_amount else MAX_UNITS_PER_PURCHASE
+    if addon.max_units is not None:
+        left = addon.max_units - units_sold(addon)
+        if left <= 0:
+            return Availability(False, "sold_out", 0)
+        limit = min(limit, left)
+    return Availability(True, "", limit)
+
+
+def _price(addon: AddOn, quantity: int, amount_yen: int | None) -> tuple[int, int]:
+    """Unit price and total from the database (the form only chooses quantity or, for a household
+    offset, an amount within the add-on's bounds)."""
+    if addon.variable_amount:
+        low = addon.min_amount_yen or MIN_CHARGE_YEN
+        high = addon.max_amount_yen or MAX_CHARGE_YEN
+        if amount_yen is None or not low <= amount_yen <= high:
+            raise DomainError(_l("Choose an amount between %(low)s and %(high)s yen.",
+                                 low=f"{low:,}", high=f"{high:,}"), field="amount")
+        return amount_yen, amount_yen
+    return addon.unit_price_yen, addon.unit_price_yen * quantity
+
+
+def start_checkout(addon: AddOn, *, quantity: int, amount_yen: int | None, display_name: str,
+                   receipt_email: str, locale: str) -> tuple[Contribution, str]:
+    """Create a pending contribution and its Stripe Checkout Session; returns the pay page URL."""
+    state = availability(addon)
+    if not state.open:
+        raise DomainError(_l("This offset add-on cannot be paid for at the moment."))
+    if not 1 <= quantity <= state.max_quantity:
+        raise DomainError(_l("Choose a quantity from 1 to %(max)d.", max=state.max_quantity), field="quantity")
+    unit_price, amount = _price(addon, quantity, amount_yen)
+    if amount < MIN_CHARGE_YEN:
+        raise DomainError(_l("The smallest payment is 50 yen."), field="amount")
+    rate = current_rate()
+    if rate is None:
+        raise DomainError(_l("The programme has no conversion rate yet."))
+    contribution = Contribution(
+        number=f"tmp-{uuid.uuid4().hex[:20]}", certificate_token=new_token(), addon_id=addon.id,
+        channel=Channel.STRIPE, status=ContributionStatus.PENDING, quantity=quantity,
+        unit_price_yen=unit_price, amount_yen=amount, co2_g=grams_for_yen(amount, rate.yen_per_t),
+        rate_id=rate.id, rate_yen_per_t=rate.yen_per_t, display_name=display_name.strip()[:100],
+        receipt_email=receipt_email.strip()[:254], locale=locale,
+        idempotency_key=f"contribution-{uuid.uuid4()}")
+    db.session.add(contribution)
+    db.session.flush()
+    contribution.number = certificate_number(contribution)
+    add_audit("resident", "contribution.create", "contribution", contribution.id, None,
+              {"addon": addon.slug, "amount_yen": amount, "co2_g": contribution.co2_g})
+    db.session.commit()  # the row exists before Stripe hears of it
+
+    title = addon.title(locale)
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [{
+            "price_data": {"currency": "jpy", "unit_amount": unit_price,
+                           "product_data": {"name": title[:250],
+                                            "description": f"{contribution.co2_g / 1000:,.1f} kg-CO2"}},
+            "quantity": quantity,
+        }],
+        "success_url": url_for("checkout.thanks", slug=addon.slug, _external=True)
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": url_for("checkout.addon", slug=addon.slug, cancelled=1, _external=True),
+        "client_reference_id": str(contribution.id),
+        "metadata": {"contribution_id": str(contribution.id), "number": contribution.number},
+        "locale": "ja" if locale == "ja" else "en",
+    }
+    if contribution.receipt_email:
+        params["customer_email"] = contribution.receipt_email
+    session = get_gateway().create_checkout_session(params, contribution.idempotency_key)
+    contribution.stripe_session_id = session.id
+    db.session.commit()
+    return contribution, session.url
+
+
+def certificate_number(contribution: Contribution) -> str:
+    """A readable, unique number for the certificate: year and a running id."""
+    return f"OC-{contribution.created_at.year}-{contribution.id:06d}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str            # paid, already, not_paid, mismatch, unknown, failed, expired, refunded, ignored
+    contribution: Contribution | None = None
+
+
+def fulfil_checkout_session(session: dict[str, Any]) -> Outcome:
+    """THE place a Stripe payment becomes paid. Safe to call from the webhook and the success page
+    at once, and for the same session any number of times: a conditional UPDATE decides the winner."""
+    contribution = db.session.scalar(
+        select(Contribution).where(Contribution.stripe_session_id == session.get("id")))
+    if contribution is None:
+        return Outcome("unknown")
+    if session.get("payment_status") not in ("paid", "no_payment_required"):
+        return Outcome("not_paid", contribution)
+    mismatch = _mismatch(contribution, session)
+    if mismatch:
+        return _flag(contribution, mismatch)
+    paid = db.session.execute(
+        update(Contribution)
+        .where(Contribution.id == contribution.id, Contribution.status.in_(PAYABLE_FROM))
+        .values(status=ContributionStatus.PAID, paid_at=utcnow(),
+                stripe_payment_intent_id=session.get("payment_intent"))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if paid != 1:
+        db.session.rollback()
+        db.session.refresh(contribution)
+        return Outcome("already", contribution)
+    add_audit("stripe", "contribution.paid", "contribution", contribution.id,
+              {"status": "pending"}, {"status": "paid", "amount_yen": contribution.amount_yen})
+    db.session.commit()
+    db.session.refresh(contribution)
+    from .mail import send_receipt
+
+    send_receipt(contribution)
+    return Outcome("paid", contribution)
+
+
+def _mismatch(contribution: Contribution, session: dict[str, Any]) -> str:
+    currency = str(session.get("currency") or "").lower()
+    total = session.get("amount_total")
+    if currency != "jpy" or total != contribution.amount_yen:
+        return f"Stripe reported {total} {currency}; expected {contribution.amount_yen} jpy"
+    return ""
+
+
+def _flag(contribution: Contribution, reason: str) -> Outcome:
+    if contribution.flag_reason != reason:
+        contribution.flag_reason = reason
+        add_audit("stripe", "contribution.flag", "contribution", contribution.id, None, {"reason": reason})
+        db.session.commit()
+    log.warning("contribution %s flagged: %s", contribution.id, reason)
+    return Outcome("mismatch", contribution)
+
+
+def _move(session_id: str | None, target: ContributionStatus, action: str) -> Outcome:
+    contribution = db.session.scalar(select(Contribution).where(Contribution.stripe_session_id == session_id))
+    if contribution is None:
+        return Outcome("unknown")
+    moved = db.session.execute(
+        update(Contribution)
+        .where(Contribution.id == contribution.id, Contribution.status == ContributionStatus.PENDING)
+        .values(status=target).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.rollback()
+        return Outcome("ignored", contribution)
+    add_audit("stripe", action, "contribution", contribution.id, {"status": "pending"}, {"status": str(target)})
+    db.session.commit()
+    db.session.refresh(contribution)
+    return Outcome(str(target), contribution)
+
+
+def mark_failed(session: dict[str, Any]) -> Outcome:
+    """An asynchronous payment (konbini) failed: the contribution never counts."""
+    return _move(session.get("id"), ContributionStatus.FAILED, "contribution.failed")
+
+
+def mark_expired(session: dict[str, Any]) -> Outcome:
+    """The resident never paid and the session expired."""
+    return _move(session.get("id"), ContributionStatus.EXPIRED, "contribution.expired")
+
+
+def record_refund(charge: dict[str, Any]) -> Outcome:
+    """A refund from Stripe. Before batching it takes the contribution out of the pool.
+    If the refund overtakes the completion event, the session is fetched and fulfilled first."""
+    intent = charge.get("payment_intent")
+    if not intent:
+        return Outcome("unknown")
+    contribution = _by_intent(intent)
+    if contribution is None:
+        for session in _sessions_for_intent(intent):
+            fulfil_checkout_session(session)
+        contribution = _by_intent(intent)
+        if contribution is None:
+            return Outcome("unknown")
+    refunded_yen = int(charge.get("amount_refunded") or 0)
+    if not charge.get("refunded"):
+        if refunded_yen and contribution.refunded_yen != refunded_yen:
+            contribution.refunded_yen = min(refunded_yen, contribution.amount_yen)
+            return _flag(contribution, f"Partial refund of {refunded_yen} yen: staff to review")
+        return Outcome("ignored", contribution)
+    done = db.session.execute(
+        update(Contribution)
+        .where(Contribution.id == contribution.id, Contribution.status == ContributionStatus.PAID)
+        .values(status=ContributionStatus.REFUNDED, refunded_at=utcnow(),
+                refunded_yen=contribution.amount_yen)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        db.session.rollback()
+        return Outcome("ignored", contribution)
+    add_audit("stripe", "contribution.refunded", "contribution", contribution.id,
+              {"status": "paid"}, {"status": "refunded", "refunded_yen": contribution.amount_yen})
+    db.session.commit()
+    db.session.refresh(contribution)
+    return Outcome("refunded", contribution)
+
+
+def _by_intent(intent: str) -> Contribution | None:
+    return db.session.scalar(select(Contribution).where(Contribution.stripe_payment_intent_id == intent))
+
+
+def _sessions_for_intent(intent: str) -> list[dict[str, Any]]:
+    listing = get_gateway().client.v1.checkout.sessions.list({"payment_intent": intent})
+    return [s.to_dict() for s in listing.data]
+
+
+def handle_event(event: dict[str, Any]) -> str:
+    """Route a verified Stripe event to its service; events we do not use are ignored."""
+    kind = event.get("type", "")
+    obj = (event.get("data") or {}).get("object") or {}
+    if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        return fulfil_checkout_session(obj).result
+    if kind == "checkout.session.async_payment_failed":
+        return mark_failed(obj).result
+    if kind == "checkout.session.expired":
+        return mark_expired(obj).result
+    if kind == "charge.refunded":
+        return record_refund(obj).result
+    return "ignored"

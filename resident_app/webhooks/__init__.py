@@ -1,0 +1,42 @@
+"""POST /webhooks/stripe: verified, deduplicated, routed to the payment services."""
+from __future__ import annotations
+
+import logging
+
+import stripe
+from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import csrf, db
+from ..models import StripeEvent
+from ..payments.gateway import get_gateway
+from ..services.payments import handle_event
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+
+
+@csrf.exempt
+@bp.post("/webhooks/stripe")
+def stripe_webhook():
+    """400 for a bad or stale signature; 200 for duplicates and events we ignore; 5xx lets Stripe retry."""
+    payload = request.get_data()
+    signature = request.headers.get("Stripe-Signature", "")
+    try:
+        event = get_gateway().construct_event(payload, signature)
+    except (ValueError, stripe.SignatureVerificationError):
+        return jsonify({"error": "invalid signature or payload"}), 400
+    event_id = str(event.get("id") or "")
+    if not event_id:
+        return jsonify({"error": "event without id"}), 400
+    if db.session.get(StripeEvent, event_id) is not None:
+        return jsonify({"received": True, "outcome": "duplicate"})
+    outcome = handle_event(event)  # idempotent by itself: conditional updates decide
+    db.session.add(StripeEvent(id=event_id, type=str(event.get("type", ""))[:100], outcome=outcome))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same event processed at the same moment by another worker
+        db.session.rollback()
+        outcome = "duplicate"
+    log.info("stripe event %s %s: %s", event_id, event.get("type"), outcome)
+    return jsonify({"received": True, "outcome": outcome})
