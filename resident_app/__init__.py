@@ -30,6 +30,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     from .web import i18n, security
 
     db.init_app(app)
+    _sqlite_pragmas(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
@@ -42,6 +43,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
 
     from .api import bp as api_bp
     from .checkout import bp as checkout_bp
+    from .learn import bp as learn_bp
     from .payments import gateway
     from .public import bp as public_bp
     from .webhooks import bp as webhooks_bp
@@ -51,6 +53,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(learn_bp, url_prefix="/learn")
 
     i18n.init_app(app)
     security.init_app(app)
@@ -74,3 +77,25 @@ def _ensure_secret_key(app: Flask) -> None:
         key_file.chmod(0o600)
         log.warning("SECRET_KEY is not set: using a generated development key in %s", key_file)
     app.config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """SQLite: enforce foreign keys, let readers and a writer work at once (WAL), wait on locks."""
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if ":memory:" not in str(engine.url) and engine.url.database:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

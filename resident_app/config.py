@@ -65,6 +65,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for fixtures; production keeps scrypt
     STRIPE_SECRET_KEY = ""
     STRIPE_SANDBOX_WEBHOOK_URL = None  # tests deliver events themselves, or point it at a live server
     MAIL_SERVER = ""

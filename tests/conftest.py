@@ -49,9 +49,23 @@ def wipe_database() -> None:
     load_programme_content()
 
 
+WEBHOOK_SECRET = "whsec_test_suite"
+
+
+@pytest.fixture(scope="session")
+def stripe_sandbox():
+    """One local Stripe sandbox for the session; events are stored, tests deliver them."""
+    from resident_app.payments.sandbox import serve_in_thread
+
+    server, url = serve_in_thread(webhook_url=None, webhook_secret=WEBHOOK_SECRET, poll_interval=0.05)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def app(database_url, _schema):
-    app = create_app(config_for(database_url))
+def app(database_url, _schema, stripe_sandbox):
+    app = create_app(config_for(database_url, STRIPE_SANDBOX_URL=stripe_sandbox.base_url,
+                                STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET))
     with app.app_context():
         wipe_database()
     yield app

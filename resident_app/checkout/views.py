@@ -78,7 +78,7 @@ def checkout(slug: str):
     if errors:
         return _landing(item, form=form, errors=errors, status=422)
     try:
-        _, pay_url = start_checkout(item, quantity=form["quantity"], amount_yen=form["amount"],
+        __, pay_url = start_checkout(item, quantity=form["quantity"], amount_yen=form["amount"],
                                     display_name=form["display_name"], receipt_email=email,
                                     locale=locale_code())
     except DomainError as error:

@@ -66,6 +66,14 @@ def share(part: int, total: int) -> str:
     return percent(int((Decimal(part) * 100 / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
 
 
+def fiscal_year(value: str) -> str:
+    """'FY2022' reads 2022年度 in Japanese; anything else is shown as written in the source."""
+    text = str(value)
+    if locale_code() == "ja" and text.startswith("FY") and text[2:].isdigit():
+        return f"{text[2:]}年度"
+    return text
+
+
 def local_date(value: date | datetime) -> str:
     if isinstance(value, datetime):
         return format_date(value, format="long")
@@ -79,7 +87,8 @@ def local_datetime(value: datetime) -> str:
 def init_app(app: Flask) -> None:
     """Register the formats as Jinja filters and the locale in every template."""
     app.jinja_env.filters.update(yen=yen, kg=kg, tonnes=tonnes, number=number, percent=percent, share=share,
-                                 local_date=local_date, local_datetime=local_datetime)
+                                 local_date=local_date, local_datetime=local_datetime,
+                                 fiscal_year=fiscal_year)
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
