@@ -4,11 +4,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 from flask_babel import gettext as _
 
 from ..carbon.footprint import OFFSET_PERCENTS
 from ..carbon.sources import BILL_SOURCES, CAR_SOURCES, HOME_SOURCES, SOURCES, UNITS
+from ..extensions import db
+from ..models import AddOn
 from ..services import DomainError
+from ..services.payments import availability
+from ..services.programme_content import HOUSEHOLD_SLUG
 from ..services.calculations import (CalculatorInput, calculate, delete_result, find_saved,
                                      load_saved_input, parse_form, save_result)
 from ..services.factors import active_factor_set
@@ -33,10 +38,24 @@ def _page_context(data: CalculatorInput, calc, *, saved=None) -> dict:
         "source_labels": SOURCE_LABELS, "offset_percents": OFFSET_PERCENTS,
         "unit_prices": prices, "rate": current_rate(),
         "bill_used": [s for s in BILL_SOURCES if data.bill.get(s)],
+        "household_offer": _household_offer(calc),
     }
     if calc is not None and data.has_values:
         context.update(_charts(calc))
     return context
+
+
+def _household_offer(calc):
+    """The programme's household offset add-on, when it can take the quoted amount now."""
+    if calc is None or calc.quote is None or calc.quote.amount_yen <= 0:
+        return None
+    addon = db.session.scalar(select(AddOn).where(AddOn.slug == HOUSEHOLD_SLUG))
+    if addon is None or not availability(addon).open:
+        return None
+    low, high = addon.min_amount_yen or 0, addon.max_amount_yen or calc.quote.amount_yen
+    amount = min(max(calc.quote.amount_yen, low), high)
+    return {"url": url_for("checkout.addon", slug=addon.slug, amount=amount), "amount": amount,
+            "adjusted": amount != calc.quote.amount_yen}
 
 
 def _charts(calc) -> dict:

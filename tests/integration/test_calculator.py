@@ -212,3 +212,19 @@ def test_a_new_factor_set_never_changes_a_saved_result(client, app, tmp_path):
     assert total_kg(client.get(link).get_data(as_text=True)) == "1,523"   # 0.423 as saved
     form["csrf_token"] = csrf_token(client)
     assert total_kg(client.post("/calculator", data=form).get_data(as_text=True)) == "1,800"  # 0.5 now
+
+
+def test_the_remainder_links_to_the_household_offset(client):
+    form = calculator_form(electricity="300", offset_percent="50")
+    form["csrf_token"] = csrf_token(client)
+    html = client.post("/calculator", data=form, headers=EN).get_data(as_text=True)
+    assert 'href="/a/household?amount=7614"' in html and "Offset it: pay ¥7,614" in html
+    landing = client.get("/a/household?amount=7614").get_data(as_text=True)
+    assert 'value="7614"' in landing
+
+
+def test_a_tiny_remainder_is_raised_to_the_smallest_payment(client):
+    form = calculator_form(water="1", offset_percent="10")
+    form["csrf_token"] = csrf_token(client)
+    html = client.post("/calculator", data=form, headers=EN).get_data(as_text=True)
+    assert 'href="/a/household?amount=100"' in html and "adjusted" in html
