@@ -9,7 +9,7 @@ from .factors import load_factor_set, read_factor_csv
 from .programme import current_rate, load_unit_prices, set_rate
 
 DEFAULT_FACTOR_FILE = DATA_DIR / "factor_sets" / "default.csv"
-DEFAULT_SET_NAME = "Programme default factors"
+DEFAULT_SET_NAME = "本プログラム標準係数 / Programme default factors"
 DEFAULT_SET_FISCAL_YEAR = "FY2026"
 DEFAULT_EFFECTIVE = date(2026, 4, 1)
 DEFAULT_RATE_YEN_PER_T = 10_000

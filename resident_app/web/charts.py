@@ -5,7 +5,8 @@ from decimal import Decimal
 from typing import Sequence
 
 COLOURS = ("#1b6e53", "#3d8cb8", "#e0a526", "#c2553d", "#7a5aa6", "#5b6770", "#2a9d8f")
-FONT = {"family": "IPAGothic, 'Noto Sans JP', 'Hiragino Sans', Meiryo, sans-serif", "size": 13}
+# IPAPGothic is the proportional face; IPAGothic is monospaced and makes Latin text look typed.
+FONT = {"family": "IPAPGothic, 'Noto Sans JP', 'Hiragino Sans', Meiryo, sans-serif", "size": 13}
 
 
 def _layout(x_title: str, height: int) -> dict:
@@ -44,8 +45,9 @@ def comparison_figure(categories: Sequence[str], yours: Sequence[int], averages:
     layout = _layout(x_title, 80 + 70 * max(len(categories), 1))
     layout["barmode"] = "group"
     layout["showlegend"] = True
-    layout["legend"] = {"orientation": "h", "y": -0.25}
-    layout["margin"]["b"] = 70
+    # Legend above the plot, so it never sits on the axis title on a narrow phone.
+    layout["legend"] = {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"}
+    layout["margin"]["t"] = 36
     return {
         "data": [
             {"type": "bar", "orientation": "h", "name": yours_label, "y": list(categories),
@@ -56,4 +58,36 @@ def comparison_figure(categories: Sequence[str], yours: Sequence[int], averages:
              "hovertemplate": "%{y}: %{x:,.0f} kg<extra>" + average_label + "</extra>"},
         ],
         "layout": layout,
+    }
+
+
+def daily_figure(days: Sequence[str], yen: Sequence[int], units: Sequence[int], yen_label: str,
+                 units_label: str) -> dict:
+    """Yen paid per day as bars, units as a line on a second axis; days are ISO dates (Asia/Tokyo)."""
+    units_axis = {"title": {"text": units_label}, "overlaying": "y", "side": "right", "rangemode": "tozero",
+                  "automargin": True, "fixedrange": True, "showgrid": False, "tickformat": ",d"}
+    if max(units, default=0) <= 10:
+        units_axis["dtick"] = 1  # whole units only: no "1.5 tickets" on a quiet add-on
+    return {
+        "data": [
+            {"type": "bar", "name": yen_label, "x": list(days), "y": list(yen), "yaxis": "y",
+             "marker": {"color": COLOURS[0]}, "hovertemplate": "%{x}: %{y:,}<extra>" + yen_label + "</extra>"},
+            {"type": "scatter", "mode": "lines+markers", "name": units_label, "x": list(days),
+             "y": list(units), "yaxis": "y2", "line": {"color": COLOURS[2]},
+             "hovertemplate": "%{x}: %{y:,}<extra>" + units_label + "</extra>"},
+        ],
+        "layout": {
+            "height": 320,
+            "margin": {"l": 8, "r": 8, "t": 8, "b": 40},
+            "xaxis": {"type": "date", "fixedrange": True, "tickformat": "%Y-%m-%d"},
+            "yaxis": {"title": {"text": yen_label}, "rangemode": "tozero", "automargin": True,
+                      "fixedrange": True, "tickformat": ",d"},
+            "yaxis2": units_axis,
+            "font": FONT,
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "showlegend": True,
+            "legend": {"orientation": "h", "y": -0.2},
+            "bargap": 0.3,
+        },
     }

@@ -107,9 +107,15 @@ def _fill_calculator(page: Page, *, electricity: str, city_gas: str, household: 
 
 
 def _page_widths(page: Page) -> tuple[int, int]:
-    """(scrollWidth, innerWidth): the page scrolls sideways when the first exceeds the second."""
-    scroll_width, inner_width = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-    return scroll_width, inner_width
+    """(the page's scrollWidth, the phone's width): it scrolls sideways when the first is larger.
+
+    Not window.innerWidth: a mobile-emulating Chromium widens the layout viewport to fit content
+    that overflows, so innerWidth grows with the page and "scrollWidth <= innerWidth" always holds.
+    """
+    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+    viewport = page.viewport_size
+    assert viewport is not None
+    return scroll_width, viewport["width"]
 
 
 @pytest.fixture(scope="session")
