@@ -42,8 +42,10 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     login_manager.user_loader(load_user)
 
     from .api import bp as api_bp
+    from .auth import bp as auth_bp
     from .checkout import bp as checkout_bp
     from .learn import bp as learn_bp
+    from .organiser import bp as organiser_bp
     from .payments import gateway
     from .public import bp as public_bp
     from .webhooks import bp as webhooks_bp
@@ -54,6 +56,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(learn_bp, url_prefix="/learn")
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(organiser_bp, url_prefix="/organiser")
 
     i18n.init_app(app)
     security.init_app(app)

@@ -9,3 +9,12 @@ class DomainError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
+
+
+class InvalidInput(DomainError):
+    """Several fields refused at once; `errors` maps each field to its (lazy) translated message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
+        self.errors = dict(errors)

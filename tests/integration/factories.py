@@ -1,0 +1,86 @@
+"""Plain factories for accounts, add-ons and contributions, and a log-in helper.
+
+Each factory opens its own application context and returns ids, so no test holds ORM objects
+across requests (the test client's requests must each get a fresh context and `g`)."""
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from datetime import datetime, timezone
+
+from resident_app.carbon.conversion import grams_for_yen
+from resident_app.extensions import db
+from resident_app.models import (AccountStatus, AddOn, AddOnKind, Channel, Contribution,
+                                 ContributionStatus, Role, User)
+from resident_app.models.addons import new_slug, new_token
+from resident_app.services.programme import current_rate
+
+PASSWORD = "correct-horse-battery"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_user(app, email: str = "organiser@npo.example.jp", *, role: Role = Role.ORGANISER,
+              status: AccountStatus = AccountStatus.ACTIVE, organisation: str = "NPO みどりの会",
+              password: str = PASSWORD) -> int:
+    with app.app_context():
+        user = User(email=email, role=role, status=status, organisation=organisation, contact_name="山田",
+                    session_token=secrets.token_hex(16))
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
+def make_addon(app, owner_id: int, **overrides) -> int:
+    fields = dict(slug=new_slug(), owner_id=owner_id, kind=AddOnKind.EVENT_TICKET, title_ja="環境フェスタ",
+                  title_en="Eco festa", unit_price_yen=100, is_active=True, is_public=True)
+    fields.update(overrides)
+    with app.app_context():
+        addon = AddOn(**fields)
+        db.session.add(addon)
+        db.session.commit()
+        return addon.id
+
+
+def make_contribution(app, addon_id: int, **overrides) -> int:
+    """A paid contribution at the current rate, as if Stripe had confirmed it."""
+    with app.app_context():
+        addon = db.session.get(AddOn, addon_id)
+        rate = current_rate()
+        quantity = overrides.pop("quantity", 1)
+        amount = overrides.pop("amount_yen", addon.unit_price_yen * quantity)
+        fields = dict(
+            number=f"OC-T-{uuid.uuid4().hex[:12]}", certificate_token=new_token(), addon_id=addon_id,
+            channel=Channel.STRIPE, status=ContributionStatus.PAID, quantity=quantity,
+            unit_price_yen=addon.unit_price_yen, amount_yen=amount,
+            co2_g=grams_for_yen(amount, rate.yen_per_t), rate_id=rate.id, rate_yen_per_t=rate.yen_per_t,
+            display_name="", receipt_email="resident@example.jp", locale="ja",
+            idempotency_key=f"test-{uuid.uuid4()}", paid_at=datetime.now(timezone.utc))
+        fields.update(overrides)
+        contribution = Contribution(**fields)
+        db.session.add(contribution)
+        db.session.commit()
+        return contribution.id
+
+
+def token_from(client, url: str) -> str:
+    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, email: str = "organiser@npo.example.jp", password: str = PASSWORD, **extra):
+    """Log in through the form, as a browser does."""
+    data = {"email": email, "password": password, "csrf_token": token_from(client, "/auth/login"), **extra}
+    return client.post("/auth/login", data=data)
+
+
+def addon_form(**values) -> dict[str, str]:
+    """A valid add-on form as the page submits it; override any field."""
+    form = {"kind": "event_ticket", "title_ja": "みどり台 環境フェスタ", "title_en": "Midoridai Eco Festa",
+            "description_ja": "", "description_en": "", "unit_price_yen": "200", "event_date": "",
+            "place": "", "emissions_note_ja": "", "emissions_note_en": "", "sale_starts_at": "",
+            "sale_ends_at": "", "max_units": "", "is_active": "1"}
+    form.update(values)
+    return form

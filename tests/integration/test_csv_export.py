@@ -1,0 +1,89 @@
+"""The organiser's CSV download: Excel-friendly, injection-safe, their own contributions only."""
+import csv
+import io
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from resident_app.models import AddOn, ContributionStatus
+from resident_app.extensions import db
+
+from .factories import login, make_addon, make_contribution, make_user
+
+EN = {"Accept-Language": "en"}
+HEADER = ["number", "paid_at", "quantity", "amount_yen", "co2_g", "status", "display_name"]
+
+
+@pytest.fixture
+def exported(app, client):
+    """An add-on with paid, refunded and pending contributions, and another organiser's add-on."""
+    owner = make_user(app, "owner@npo.example.jp")
+    other = make_user(app, "other@npo.example.jp")
+    addon = make_addon(app, owner, unit_price_yen=300)
+    other_addon = make_addon(app, other)
+    make_contribution(app, addon, quantity=2, display_name="=HYPERLINK(\"http://evil.example\",\"x\")",
+                      paid_at=datetime(2026, 12, 1, 23, 30, 5, tzinfo=timezone.utc), number="OC-2026-000001")
+    make_contribution(app, addon, quantity=1, display_name="山田 花子", number="OC-2026-000002",
+                      paid_at=datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc))
+    make_contribution(app, addon, quantity=1, display_name="@SUM(1+1)", number="OC-2026-000003",
+                      status=ContributionStatus.REFUNDED, refunded_yen=300,
+                      paid_at=datetime(2026, 12, 3, 1, 0, tzinfo=timezone.utc))
+    make_contribution(app, addon, status=ContributionStatus.PENDING, paid_at=None, number="OC-2026-000004")
+    make_contribution(app, other_addon, display_name="Someone else", number="OC-2026-000005")
+    login(client, "owner@npo.example.jp")
+    response = client.get(f"/organiser/addons/{addon}/contributions.csv")
+    return addon, response
+
+
+def rows_of(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def test_csv_has_a_bom_the_header_and_crlf_lines(exported):
+    _, response = exported
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.is_streamed
+    assert response.data.startswith(b"\xef\xbb\xbf")  # utf-8-sig, so Japanese Excel reads it as UTF-8
+    assert response.data[3:].startswith(",".join(HEADER).encode() + b"\r\n")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="contributions-') and disposition.count(".csv") == 2
+
+
+def test_csv_rows_are_the_owners_paid_and_refunded_contributions_only(exported):
+    _, response = exported
+    rows = rows_of(response)
+    assert rows[0] == HEADER
+    assert [r[0] for r in rows[1:]] == ["OC-2026-000001", "OC-2026-000002", "OC-2026-000003"]
+    first = dict(zip(HEADER, rows[1]))
+    assert first["paid_at"] == "2026-12-02T08:30:05+09:00"  # Asia/Tokyo, ISO 8601
+    assert (first["quantity"], first["amount_yen"], first["co2_g"], first["status"]) == ("2", "600", "60000", "paid")
+    assert rows[2][6] == "山田 花子"
+    assert rows[3][5] == "refunded"
+    text = response.data.decode("utf-8-sig")
+    assert "Someone else" not in text and "resident@example.jp" not in text and "@example" not in text
+
+
+def test_csv_neutralises_formulas(exported):
+    _, response = exported
+    rows = rows_of(response)
+    assert rows[1][6] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert rows[3][6] == "'@SUM(1+1)"
+
+
+def test_csv_paid_amounts_equal_the_page_totals(app, client, exported):
+    addon, response = exported
+    paid = [dict(zip(HEADER, r)) for r in rows_of(response)[1:] if r[5] == "paid"]
+    html = client.get(f"/organiser/addons/{addon}", headers=EN).get_data(as_text=True)
+    units = int(re.search(r'id="total-units">([\d,]+)<', html).group(1).replace(",", ""))
+    yen = int(re.search(r'id="total-yen">¥([\d,]+)<', html).group(1).replace(",", ""))
+    assert sum(int(r["quantity"]) for r in paid) == units == 3
+    assert sum(int(r["amount_yen"]) for r in paid) == yen == 900
+    kg = re.search(r'id="total-kg">([\d,.]+) kg-CO2<', html).group(1)
+    assert f"{sum(int(r['co2_g']) for r in paid) / 1000:.1f}" == kg == "90.0"
+
+
+def test_csv_of_another_organisers_add_on_is_404(app, client, exported):
+    with app.app_context():
+        others = [a.id for a in db.session.query(AddOn).all() if a.owner.email == "other@npo.example.jp"]
+    assert client.get(f"/organiser/addons/{others[0]}/contributions.csv").status_code == 404
