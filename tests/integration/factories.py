@@ -70,10 +70,10 @@ def token_from(client, url: str) -> str:
     return match.group(1)
 
 
-def login(client, email: str = "organiser@npo.example.jp", password: str = PASSWORD, **extra):
-    """Log in through the form, as a browser does."""
+def login(client, email: str = "organiser@npo.example.jp", password: str = PASSWORD, headers=None, **extra):
+    """Log in through the form, as a browser does; `headers` go on the request, the rest in the form."""
     data = {"email": email, "password": password, "csrf_token": token_from(client, "/auth/login"), **extra}
-    return client.post("/auth/login", data=data)
+    return client.post("/auth/login", data=data, headers=headers or {})
 
 
 def addon_form(**values) -> dict[str, str]:

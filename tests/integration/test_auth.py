@@ -250,7 +250,7 @@ def test_users_cli_create_list_approve_suspend(app, runner):
 
     duplicate = runner.invoke(args=["users", "create", "--role", "organiser", "STAFF@city.example.jp",
                                     "--password", "a-long-staff-password"])
-    assert duplicate.exit_code != 0 and "already exists" in duplicate.output
+    assert duplicate.exit_code != 0 and "すでに登録されています" in duplicate.output  # the CLI speaks Japanese
     short = runner.invoke(args=["users", "create", "--role", "organiser", "o@city.example.jp",
                                 "--password", "short"])
     assert short.exit_code != 0 and user_by_email(app, "o@city.example.jp") is None
@@ -265,6 +265,6 @@ def test_users_cli_create_list_approve_suspend(app, runner):
 
     assert runner.invoke(args=["users", "approve", "pending@npo.example.jp"]).exit_code == 0
     again = runner.invoke(args=["users", "approve", "pending@npo.example.jp"])
-    assert again.exit_code != 0 and "already active" in again.output
+    assert again.exit_code != 0 and "すでに有効です" in again.output
     missing = runner.invoke(args=["users", "suspend", "nobody@example.jp"])
     assert missing.exit_code != 0 and "nobody@example.jp" in missing.output
