@@ -48,6 +48,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     from .organiser import bp as organiser_bp
     from .payments import gateway
     from .public import bp as public_bp
+    from .staff import bp as staff_bp
     from .webhooks import bp as webhooks_bp
 
     gateway.init_app(app)
@@ -55,6 +56,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(learn_bp, url_prefix="/learn")
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
