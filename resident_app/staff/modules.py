@@ -1,0 +1,1 @@
+"""Imports every staff route module so their routes register on the blueprint."""
