@@ -5,10 +5,13 @@ from .audit import AuditEntry
 from .enums import (AccountStatus, AddOnKind, Channel, ContributionStatus, IllegalTransition,
                     Role)
 from .factors import Factor, FactorSet, UnitPrice
+from .pool import (Batch, BatchStatus, CreditPurchase, CreditType, Invalidation, InvalidationCorrection,
+                   OfflineReceipt, Registry, StoredFile)
 from .programme import ConversionRate
 from .results import SavedResult
 from .types import utcnow
 
-__all__ = ["AccountStatus", "AddOn", "AddOnKind", "AuditEntry", "Channel", "Contribution",
-           "ContributionStatus", "ConversionRate", "Factor", "FactorSet", "IllegalTransition", "Role",
-           "SavedResult", "StripeEvent", "UnitPrice", "User", "utcnow"]
+__all__ = ["AccountStatus", "AddOn", "AddOnKind", "AuditEntry", "Batch", "BatchStatus", "Channel",
+           "Contribution", "ContributionStatus", "ConversionRate", "CreditPurchase", "CreditType", "Factor",
+           "FactorSet", "IllegalTransition", "Invalidation", "InvalidationCorrection", "OfflineReceipt",
+           "Registry", "Role", "SavedResult", "StoredFile", "StripeEvent", "UnitPrice", "User", "utcnow"]

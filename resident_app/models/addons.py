@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from .accounts import User
 from .enums import AddOnKind, Channel, ContributionStatus
 from .programme import ConversionRate
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .pool import Batch
 
 
 SLUG_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud from a poster
@@ -111,8 +115,11 @@ class Contribution(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The purchase batch that took it (at most one, ever: services.batches sets it conditionally).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True, nullable=True)
     addon: Mapped[AddOn] = relationship()
     rate: Mapped[ConversionRate] = relationship()
+    batch: Mapped["Batch | None"] = relationship()
 
 
 class StripeEvent(db.Model):

@@ -215,7 +215,9 @@ def mark_expired(session: dict[str, Any]) -> Outcome:
 
 
 def record_refund(charge: dict[str, Any]) -> Outcome:
-    """A refund from Stripe. Before batching it takes the contribution out of the pool.
+    """A refund from Stripe: the money goes back and the contribution leaves the pool's paid total.
+    In an open (unconfirmed) batch it is taken out and the batch owes less; after invalidation it
+    stays recorded in its batch and its grams become surplus (the balance formula does that).
     If the refund overtakes the completion event, the session is fetched and fulfilled first."""
     intent = charge.get("payment_intent")
     if not intent:
@@ -243,8 +245,12 @@ def record_refund(charge: dict[str, Any]) -> Outcome:
     if done != 1:
         db.session.rollback()
         return Outcome("ignored", contribution)
+    from .batches import release_refunded
+
+    pool_effect = release_refunded(contribution.id, actor="stripe")  # same transaction, after the UPDATE
     add_audit("stripe", "contribution.refunded", "contribution", contribution.id,
-              {"status": "paid"}, {"status": "refunded", "refunded_yen": contribution.amount_yen})
+              {"status": "paid"}, {"status": "refunded", "refunded_yen": contribution.amount_yen,
+                                   "batch": pool_effect})
     db.session.commit()
     db.session.refresh(contribution)
     return Outcome("refunded", contribution)

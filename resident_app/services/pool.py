@@ -1,13 +1,17 @@
-"""Read-only figures about the pool, shared by the API, the pages and the learn section."""
+"""Read-only figures about the pool, shared by the API, the pages, the dashboard and the exports."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from ..carbon.conversion import grams_for_yen
+from ..carbon.pool import pool_balance_g
 from ..extensions import db
-from ..models import Contribution, ContributionStatus
+from ..models import (AddOn, AddOnKind, Batch, BatchStatus, Contribution, ContributionStatus,
+                      Invalidation, InvalidationCorrection, User)
 from .programme import current_rate
 
 
@@ -31,11 +35,147 @@ class PoolFigures:
 
 
 def pool_figures() -> PoolFigures:
-    """Paid contributions only. Retirement figures stay 0 until batches are recorded."""
-    count, paid_yen, co2_g = db.session.execute(
+    """Paid contributions, tonnes retired in confirmed batches (after corrections), and the balance."""
+    retired = case((Batch.status == BatchStatus.INVALIDATED, Contribution.co2_g), else_=0)
+    count, paid_yen, co2_g, retired_g = db.session.execute(
         select(func.count(Contribution.id), func.coalesce(func.sum(Contribution.amount_yen), 0),
-               func.coalesce(func.sum(Contribution.co2_g), 0))
+               func.coalesce(func.sum(Contribution.co2_g), 0), func.coalesce(func.sum(retired), 0))
+        .outerjoin(Batch, Batch.id == Contribution.batch_id)
         .where(Contribution.status == ContributionStatus.PAID)
     ).one()
+    retired_t = retired_tonnes()
     rate = current_rate()
-    return PoolFigures(int(count), int(paid_yen), int(co2_g), 0, 0, rate.yen_per_t if rate else 0)
+    return PoolFigures(int(count), int(paid_yen), int(co2_g), retired_t, pool_balance_g(retired_t, int(retired_g)),
+                       rate.yen_per_t if rate else 0)
+
+
+def retired_tonnes() -> int:
+    """Tonnes invalidated in confirmed batches; the latest correction of the tonnes replaces the original."""
+    rows = db.session.execute(
+        select(Invalidation.id, Invalidation.tonnes, InvalidationCorrection.new_value)
+        .join(Batch, Batch.id == Invalidation.batch_id)
+        .outerjoin(InvalidationCorrection, and_(InvalidationCorrection.invalidation_id == Invalidation.id,
+                                                InvalidationCorrection.field == "tonnes"))
+        .where(Batch.status == BatchStatus.INVALIDATED)
+        .order_by(Invalidation.id, InvalidationCorrection.id))
+    tonnes: dict[int, int] = {}
+    for invalidation_id, recorded, corrected in rows:  # corrections in order: the last one wins
+        tonnes[invalidation_id] = int(corrected) if corrected is not None else tonnes.get(invalidation_id, recorded)
+    return sum(tonnes.values())
+
+
+def retired_contributions_g() -> int:
+    """Grams of the contributions that confirmed batches cover (refunded ones no longer count)."""
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(Contribution.co2_g), 0))
+        .join(Batch, Batch.id == Contribution.batch_id)
+        .where(Batch.status == BatchStatus.INVALIDATED, Contribution.status == ContributionStatus.PAID)) or 0)
+
+
+def balance_g() -> int:
+    """The carried balance (surplus): retired tonnes × 1,000,000 − grams still covered by them."""
+    return pool_balance_g(retired_tonnes(), retired_contributions_g())
+
+
+# --- totals for the dashboard and the exports ---------------------------------------------------
+
+@dataclass(frozen=True)
+class MonthTotal:
+    month: str          # "2026-12", the month of payment in Asia/Tokyo
+    count: int
+    paid_yen: int
+    co2_g: int
+
+
+@dataclass(frozen=True)
+class AddOnTotal:
+    addon_id: int
+    slug: str
+    title_ja: str
+    title_en: str
+    kind: AddOnKind
+    owner_id: int
+    count: int
+    paid_yen: int
+    co2_g: int
+
+
+@dataclass(frozen=True)
+class KindTotal:
+    kind: AddOnKind
+    count: int
+    paid_yen: int
+    co2_g: int
+
+
+@dataclass(frozen=True)
+class OrganiserTotal:
+    owner_id: int
+    organisation: str
+    count: int
+    paid_yen: int
+    co2_g: int
+
+
+def _sums() -> tuple[ColumnElement[Any], ...]:
+    return (func.count(Contribution.id), func.coalesce(func.sum(Contribution.amount_yen), 0),
+            func.coalesce(func.sum(Contribution.co2_g), 0))
+
+
+def _paid(query: Select, *, owner_id: int | None, start: datetime | None, end: datetime | None) -> Select:
+    """Paid contributions only; optionally one organiser's add-ons and paid_at in [start, end)."""
+    query = query.where(Contribution.status == ContributionStatus.PAID)
+    if owner_id is not None:
+        query = query.where(AddOn.owner_id == owner_id)
+    if start is not None:
+        query = query.where(Contribution.paid_at >= start)
+    if end is not None:
+        query = query.where(Contribution.paid_at < end)
+    return query
+
+
+def _tokyo_month() -> ColumnElement[str]:
+    if db.session.get_bind().dialect.name == "sqlite":  # stored as naive UTC text
+        return func.strftime("%Y-%m", Contribution.paid_at, "+9 hours")
+    return func.to_char(func.timezone("Asia/Tokyo", Contribution.paid_at), "YYYY-MM")
+
+
+def pool_totals_by_month(*, owner_id: int | None = None, start: datetime | None = None,
+                         end: datetime | None = None) -> list[MonthTotal]:
+    """Paid contributions per month of payment (Asia/Tokyo), oldest first."""
+    month = _tokyo_month().label("month")
+    query = _paid(select(month, *_sums()).select_from(Contribution)
+                  .join(AddOn, AddOn.id == Contribution.addon_id),
+                  owner_id=owner_id, start=start, end=end).group_by(month).order_by(month)
+    return [MonthTotal(str(m), int(c), int(y), int(g)) for m, c, y, g in db.session.execute(query)]
+
+
+def pool_totals_by_addon(*, owner_id: int | None = None, start: datetime | None = None,
+                         end: datetime | None = None) -> list[AddOnTotal]:
+    """Paid contributions per add-on, largest amount first."""
+    query = _paid(select(AddOn.id, AddOn.slug, AddOn.title_ja, AddOn.title_en, AddOn.kind, AddOn.owner_id,
+                         *_sums()).join(Contribution, Contribution.addon_id == AddOn.id),
+                  owner_id=owner_id, start=start, end=end)
+    query = query.group_by(AddOn.id, AddOn.slug, AddOn.title_ja, AddOn.title_en, AddOn.kind, AddOn.owner_id)
+    rows = db.session.execute(query.order_by(func.sum(Contribution.amount_yen).desc(), AddOn.id))
+    return [AddOnTotal(i, s, tj, te, AddOnKind(k), o, int(c), int(y), int(g))
+            for i, s, tj, te, k, o, c, y, g in rows]
+
+
+def pool_totals_by_kind(*, owner_id: int | None = None, start: datetime | None = None,
+                        end: datetime | None = None) -> list[KindTotal]:
+    """Paid contributions per kind of add-on (bus fare, event ticket, household...)."""
+    query = _paid(select(AddOn.kind, *_sums()).join(Contribution, Contribution.addon_id == AddOn.id),
+                  owner_id=owner_id, start=start, end=end).group_by(AddOn.kind).order_by(AddOn.kind)
+    return [KindTotal(AddOnKind(k), int(c), int(y), int(g)) for k, c, y, g in db.session.execute(query)]
+
+
+def pool_totals_by_organiser(*, start: datetime | None = None,
+                             end: datetime | None = None) -> list[OrganiserTotal]:
+    """Paid contributions per organiser (owner of the add-on), largest amount first."""
+    query = _paid(select(User.id, User.organisation, *_sums())
+                  .join(AddOn, AddOn.owner_id == User.id)
+                  .join(Contribution, Contribution.addon_id == AddOn.id),
+                  owner_id=None, start=start, end=end).group_by(User.id, User.organisation)
+    rows = db.session.execute(query.order_by(func.sum(Contribution.amount_yen).desc(), User.id))
+    return [OrganiserTotal(i, o, int(c), int(y), int(g)) for i, o, c, y, g in rows]
