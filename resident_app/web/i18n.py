@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
+from jinja2 import pass_context
 
 LOCALE_COOKIE = "lang"
 
@@ -86,9 +87,14 @@ def local_datetime(value: datetime) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the formats as Jinja filters and the locale in every template."""
-    app.jinja_env.filters.update(yen=yen, kg=kg, tonnes=tonnes, number=number, percent=percent, share=share,
-                                 local_date=local_date, local_datetime=local_datetime,
-                                 fiscal_year=fiscal_year)
+    # pass_context stops Jinja from folding `100|yen` into a constant at compile time, which would
+    # freeze it in the language of whoever happened to load the template first.
+    def per_request(function):
+        return pass_context(lambda _context, *args, **kwargs: function(*args, **kwargs))
+
+    app.jinja_env.filters.update({name: per_request(function) for name, function in {
+        "yen": yen, "kg": kg, "tonnes": tonnes, "number": number, "percent": percent, "share": share,
+        "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year}.items()})
 
     @app.context_processor
     def locale_context() -> dict[str, object]:

@@ -117,3 +117,10 @@ def test_session_cookie_is_lax_and_httponly(client):
     client.get("/calculator")
     cookie = client.get_cookie("session")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_constant_amounts_follow_each_requests_language(client):
+    """Jinja must not fold `100|yen` at compile time: the first visitor's language would stick."""
+    assert "100円" in client.get("/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "¥100" in english and "100円" not in english
