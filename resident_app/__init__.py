@@ -44,11 +44,13 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .checkout import bp as checkout_bp
+    from .evidence import bp as evidence_bp
     from .learn import bp as learn_bp
     from .organiser import bp as organiser_bp
     from .payments import gateway
     from .public import bp as public_bp
     from .staff import bp as staff_bp
+    from .transparency import bp as transparency_bp
     from .webhooks import bp as webhooks_bp
 
     gateway.init_app(app)
@@ -60,6 +62,8 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(learn_bp, url_prefix="/learn")
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
+    app.register_blueprint(evidence_bp, url_prefix="/evidence")
+    app.register_blueprint(transparency_bp)  # /transparency, .csv and .json
 
     i18n.init_app(app)
     security.init_app(app)

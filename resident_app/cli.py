@@ -22,6 +22,10 @@ CLI_ACTOR = "cli"
 
 
 def register_cli(app: Flask) -> None:
+    from .pool_cli import register_pool_cli
+
+    register_pool_cli(app)
+
     @app.cli.command("seed")
     @click.option("--demo", is_flag=True, help="Also load demo organisers and add-ons (never in production).")
     def seed(demo: bool) -> None:

@@ -11,7 +11,9 @@ from ..carbon.conversion import grams_for_yen
 from ..extensions import db, limiter
 from ..models import AddOn, Contribution
 from ..payments.gateway import get_gateway
+from ..evidence import retirement_evidence
 from ..services import DomainError
+from ..services.batches import certificate_retirement
 from ..services.payments import availability, fulfil_checkout_session, start_checkout
 from ..services.programme import current_rate
 from ..public.labels import addon_kind_label
@@ -115,5 +117,7 @@ def certificate(token: str):
     qr = segno.make(link, error="m")
     svg = Markup(qr.svg_inline(scale=3, border=2, dark="#11503c", omitsize=True,
                                title=_("QR code linking to this certificate online")))
+    retirement = certificate_retirement(contribution)
     return render_template("checkout/certificate.html", c=contribution, addon=contribution.addon,
-                           qr_svg=svg, link=link)
+                           qr_svg=svg, link=link, retirement=retirement,
+                           evidence=retirement_evidence(contribution) if retirement else None)

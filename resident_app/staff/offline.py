@@ -1,0 +1,109 @@
+"""Money received outside Stripe (a bus fare box's cash, an organiser's bank transfer), recorded as
+contributions by the same rules; and one contribution's page with its certificate link."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Channel, Contribution, ContributionStatus
+from ..services import DomainError
+from ..services.batches import record_offline_contribution, tokyo_today
+from ..web.i18n import locale_code, number, yen
+from ..web.text import clean_text
+from . import bp
+from .batches import field_errors
+from .forms import BAD_DATE, FormState, read_date, whole_number
+from .queries import addon_choices, offline_receipt, user_email
+from .uploads import take_upload
+
+CHANNEL_LABELS = {
+    Channel.STRIPE: _l("Card or online payment (Stripe)"),
+    Channel.CASH: _l("Cash (for example a fare box)"),
+    Channel.BANK_TRANSFER: _l("Bank transfer"),
+}
+CONTRIBUTION_STATUS_LABELS = {
+    ContributionStatus.PENDING: _l("Awaiting payment"),
+    ContributionStatus.PAID: _l("Paid"),
+    ContributionStatus.FAILED: _l("Payment failed"),
+    ContributionStatus.EXPIRED: _l("Expired unpaid"),
+    ContributionStatus.REFUNDED: _l("Refunded"),
+}
+FIELDS = ("addon_id", "quantity", "channel", "received_on", "note", "display_name")
+
+
+def channel_label(channel: Channel | str) -> str:
+    try:
+        return str(CHANNEL_LABELS[Channel(channel)])
+    except ValueError:
+        return str(channel)
+
+
+def contribution_status_label(status: ContributionStatus | str) -> str:
+    try:
+        return str(CONTRIBUTION_STATUS_LABELS[ContributionStatus(status)])
+    except ValueError:
+        return str(status)
+
+
+bp.add_app_template_global(channel_label)
+bp.add_app_template_global(contribution_status_label)
+
+
+def _form_page(state: FormState, status: int = 200):
+    addons = addon_choices()
+    locale = locale_code()
+    options = [(str(a.id), _("%(title)s (%(price)s per unit)", title=a.title(locale), price=yen(a.unit_price_yen)))
+               for a in addons]
+    return render_template("staff/offline.html", state=state, addons=addons, addon_options=options,
+                           channels=[(c.value, channel_label(c)) for c in (Channel.CASH, Channel.BANK_TRANSFER)],
+                           ), status
+
+
+@bp.route("/contributions/offline", methods=["GET", "POST"])
+def offline_new():
+    """Record cash or a bank transfer: add-on, quantity, channel, day received, note and evidence."""
+    if request.method == "GET":
+        return _form_page(FormState({"addon_id": clean_text(request.args.get("addon_id")), "quantity": "",
+                                     "channel": Channel.CASH.value, "received_on": tokyo_today().isoformat(),
+                                     "note": "", "display_name": ""}))
+    user = current_user._get_current_object()
+    state = FormState({name: clean_text(request.form.get(name)) for name in FIELDS})
+    addon = next((a for a in addon_choices() if str(a.id) == state.values["addon_id"]), None)
+    if addon is None:
+        state.errors["addon_id"] = _("Choose the add-on the money was paid for.")
+    quantity = received_on = None
+    try:
+        quantity = whole_number(state.values["quantity"])
+    except ValueError:
+        state.errors["quantity"] = _("Enter the number of units as a whole number, for example 37.")
+    try:
+        received_on = read_date(state.values["received_on"])
+    except ValueError:
+        state.errors["received_on"] = BAD_DATE
+    evidence = take_upload("evidence", state, user)
+    if addon is None:
+        return _form_page(state, 422)
+    try:
+        contribution = record_offline_contribution(
+            addon, quantity=quantity, channel=state.values["channel"], received_on=received_on, recorded_by=user,
+            note=state.values["note"], evidence=evidence, display_name=state.values["display_name"])
+    except DomainError as error:
+        db.session.rollback()
+        state.errors = {**field_errors(error, frozenset(FIELDS) | {"evidence"}), **state.errors}
+        return _form_page(state, 422)
+    flash(_("The contribution is recorded: %(amount)s for %(count)s units. It joins the next batch.",
+            amount=yen(contribution.amount_yen), count=number(contribution.quantity)), "success")
+    return redirect(url_for("staff.contribution", contribution_id=contribution.id), code=303)
+
+
+@bp.get("/contributions/<int:contribution_id>")
+def contribution(contribution_id: int):
+    """One contribution: amounts, how the money arrived, its batch, any flag, its certificate."""
+    item = db.session.get(Contribution, contribution_id)
+    if item is None:
+        abort(404)
+    return render_template("staff/contribution.html", c=item, receipt=offline_receipt(item.id),
+                           recorded_by=user_email(item.recorded_by_id))

@@ -1,0 +1,86 @@
+"""The public transparency report (情報公開) at /transparency, with its open data as
+/transparency.csv and /transparency.json.
+
+It follows the disclosure items of the Ministry of the Environment's guideline on information for
+carbon offset claims: what was offset and how it was calculated, which credits and how many,
+when they were invalidated, and the evidence, so anyone can check the money in against the
+tonnes out."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .services.transparency import TransparencyReport, last_change, report_json, report_rows, transparency_report
+from .web.charts import COLOURS, FONT
+from .web.csv_export import csv_response
+
+bp = Blueprint("transparency", __name__)
+
+PROGRAMME_LABELS = {
+    "community_bus": _l("Community bus"),
+    "events": _l("Events"),
+    "households": _l("Households"),
+    "other": _l("Other"),
+}
+
+
+def notice_url(invalidation_id: int) -> str | None:
+    """The public link to an invalidation's registry notice, while the evidence route exists."""
+    if "evidence.notice" not in current_app.view_functions:
+        return None
+    return url_for("evidence.notice", invalidation_id=invalidation_id, _external=True)
+
+
+def _tonnes(grams: int) -> float:
+    # A chart's display value only: the data table and the open data keep integer grams.
+    return float(Decimal(grams) / 1_000_000)
+
+
+def monthly_figure(report: TransparencyReport, pooled_label: str, invalidated_label: str, y_title: str) -> dict:
+    """Bars per month: t-CO2 paid into the pool, and t-CO2 of credits invalidated."""
+    months = [m.month for m in report.months]
+    return {
+        "data": [
+            {"type": "bar", "name": pooled_label, "x": months, "y": [_tonnes(m.co2_g) for m in report.months],
+             "marker": {"color": COLOURS[0]}, "hovertemplate": "%{x}: %{y:,.3f} t<extra>" + pooled_label + "</extra>"},
+            {"type": "bar", "name": invalidated_label, "x": months, "y": [m.invalidated_t for m in report.months],
+             "marker": {"color": COLOURS[1]},
+             "hovertemplate": "%{x}: %{y:,} t<extra>" + invalidated_label + "</extra>"},
+        ],
+        "layout": {
+            "height": 320, "barmode": "group", "bargap": 0.25,
+            "margin": {"l": 8, "r": 8, "t": 8, "b": 40},
+            "xaxis": {"type": "category", "fixedrange": True},
+            "yaxis": {"title": {"text": y_title}, "rangemode": "tozero", "automargin": True, "fixedrange": True},
+            "font": FONT, "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+            "showlegend": True, "legend": {"orientation": "h", "x": 0, "y": -0.2},
+        },
+    }
+
+
+@bp.get("/transparency")
+def index():
+    """Money in, CO2 pooled, tonnes invalidated, the balance carried, every confirmed batch."""
+    report = transparency_report()
+    figure = monthly_figure(report, _("CO2 paid for (t)"), _("Credits invalidated (t)"), _("t-CO2"))
+    return render_template("transparency/index.html", report=report, figures=report.figures, fig=figure,
+                           programme_labels=PROGRAMME_LABELS, notice_url=notice_url, updated=last_change())
+
+
+@bp.get("/transparency.json")
+def data_json():
+    """The same figures as the page, enough to rebuild it."""
+    response = jsonify(report_json(transparency_report(), notice_url))
+    response.headers["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
+    return response
+
+
+@bp.get("/transparency.csv")
+def data_csv():
+    """The same figures as long rows (section, key, field, value), UTF-8 with BOM."""
+    response = csv_response(report_rows(transparency_report(), notice_url), "transparency.csv")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
