@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from resident_app.extensions import db
 from resident_app.models import AddOn, AuditEntry, Contribution, StripeEvent
 from resident_app.payments.gateway import get_gateway
+from resident_app.services.programme import current_rate
 from resident_app.services.programme_content import load_demo_content
 
 from ..conftest import WEBHOOK_SECRET, csrf_token
@@ -303,7 +304,7 @@ def test_unavailable_add_ons_show_no_form(client, demo):
         addon.max_units = 1
         db.session.add(Contribution(number="OC-T-1", certificate_token="t1", addon_id=addon.id, channel="cash",
                                     status="paid", quantity=1, unit_price_yen=200, amount_yen=200, co2_g=20_000,
-                                    rate_id=1, rate_yen_per_t=10_000, idempotency_key="k1"))
+                                    rate_id=current_rate().id, rate_yen_per_t=10_000, idempotency_key="k1"))
         bus = db.session.scalar(select(AddOn).where(AddOn.slug == "demo-bus"))
         bus.is_active = False
         db.session.commit()
