@@ -1,9 +1,10 @@
 """The household energy sources the calculator knows, their units and plausible bounds."""
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from .numbers import NumberError, parse_decimal, parse_int
 
 SOURCES: tuple[str, ...] = ("electricity", "city_gas", "lpg", "kerosene", "gasoline", "diesel", "water")
 HOME_SOURCES: tuple[str, ...] = ("electricity", "city_gas", "lpg", "kerosene")
@@ -76,35 +77,14 @@ def bound_for(source: str, period: str, *, bill: bool = False) -> Bound:
 def parse_number(value: object) -> Decimal:
     """Read a non-negative number typed by a person: blank is 0, full-width digits and commas are fine.
 
-    Raises InputError("invalid") for text, NaN and infinity, and InputError("negative").
+    Raises InputError("invalid") for text, NaN, infinity and wrong JSON types, and
+    InputError("negative"). The reading itself is carbon.numbers, shared by every form.
     """
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, bool):  # JSON true is an int in Python; it is not a quantity
-        raise InputError("invalid")
-    if isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))
-    elif isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip().replace(",", "").replace(" ", "")
-        if text == "":
-            return Decimal(0)
-        if len(text) > MAX_INPUT_CHARS:
-            raise InputError("invalid")
-        if text.startswith("ー") or text.startswith("−"):
-            text = "-" + text[1:]
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise InputError("invalid") from None
-    else:
-        raise InputError("invalid")
-    if not number.is_finite():
-        raise InputError("invalid")
-    if number < 0:
-        raise InputError("negative")
-    return number
+    try:
+        number = parse_decimal(value, max_chars=MAX_INPUT_CHARS)
+    except NumberError as error:
+        raise InputError("negative" if error.code == "negative" else "invalid") from None
+    return Decimal(0) if number is None else number
 
 
 def parse_quantity(source: str, value: object, period: str, *, bill: bool = False) -> Decimal:
@@ -125,13 +105,10 @@ def parse_period(value: object) -> str:
 
 def parse_household_size(value: object) -> int:
     """A whole number of people, 1 or more."""
-    if isinstance(value, bool):
+    try:
+        size = parse_int(value, max_chars=4)
+    except NumberError:
+        raise InputError("invalid_household_size") from None
+    if size is None or not 1 <= size <= MAX_HOUSEHOLD_SIZE_INPUT:
         raise InputError("invalid_household_size")
-    if isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip()
-        if not text.isdigit():
-            raise InputError("invalid_household_size")
-        value = int(text)
-    if not isinstance(value, int) or value < 1 or value > MAX_HOUSEHOLD_SIZE_INPUT:
-        raise InputError("invalid_household_size")
-    return value
+    return size

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..carbon.conversion import grams_for_yen
+from ..carbon.numbers import NumberError, parse_int
 from ..extensions import db, limiter
 from ..models import AddOn, Contribution
 from ..payments.gateway import get_gateway
@@ -33,8 +34,11 @@ def _addon_or_404(slug: str) -> AddOn:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    text = (value or "").replace(",", "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    """A typed whole number of at most 9 digits, or None (blank or not a number: the form says so)."""
+    try:
+        return parse_int(value, yen=True, max_chars=11)
+    except NumberError:
+        return None
 
 
 def _landing(addon: AddOn, *, form: dict, errors: dict, status: int = 200):

@@ -76,7 +76,8 @@ def test_history_restore_gets_the_whole_page(post_calculator):
     ("electricity", "-5", "negative"),
     ("electricity", "20001", "at most 20,000 kWh"),
     ("city_gas", "1,000,000", "at most 2,000 m³"),
-    ("water", "1e999", "at most 1,000 m³"),
+    ("water", "1e999", "Enter a number"),  # digits only: no exponent notation
+    ("water", "፩", "Enter a number"),      # an Ethiopic digit: isdigit() but not a number we read
     ("kerosene", "NaN", "Enter a number"),
 ])
 def test_bad_input_gets_a_message_beside_the_field(client, field, value, message_en):
