@@ -5,7 +5,7 @@ import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -65,6 +65,10 @@ class AddOn(db.Model):
     max_units: Mapped[int | None] = mapped_column(nullable=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     is_public: Mapped[bool] = mapped_column(default=True)
+    # An offset event this add-on pays for: its participants' surcharge, or the organiser's top-up
+    # (is_event_topup: the organiser pays the gap between what was paid and the actual total).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True, nullable=True)
+    is_event_topup: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     owner: Mapped[User] = relationship()
 

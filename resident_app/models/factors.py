@@ -20,6 +20,9 @@ class FactorSet(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     fiscal_year: Mapped[str] = mapped_column(String(20))
+    # "household" (energy and water, the calculator) or "event" (travel, lodging, paper, waste);
+    # one set of each kind is active at a time.
+    kind: Mapped[str] = mapped_column(String(20), default="household", server_default="household")
     effective_from: Mapped[date]
     is_active: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
