@@ -37,8 +37,9 @@ def register_cli(app: Flask) -> None:
             click.echo(f"demo: organiser {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}, "
                        f"staff {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
         click.echo(
-            "defaults: factor set {}, {} unit prices added, rate {}".format(
+            "defaults: factor set {}, event factor set {}, {} unit prices added, rate {}".format(
                 "created" if result["factor_set_created"] else "already there",
+                "created" if result["event_factor_set_created"] else "already there",
                 result["unit_prices_added"],
                 "created" if result["rate_created"] else "already there",
             )
@@ -54,12 +55,14 @@ def register_cli(app: Flask) -> None:
     @click.option("--effective-from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="Date the set applies from (default today).")
     @click.option("--activate/--no-activate", default=False, help="Use it for new calculations now.")
-    def factors_load(file: Path, name: str, fiscal_year: str, effective_from, activate: bool) -> None:
+    @click.option("--kind", type=click.Choice(["household", "event"]), default="household",
+                  help="household: energy and water (default); event: travel, lodging, paper, waste.")
+    def factors_load(file: Path, name: str, fiscal_year: str, effective_from, activate: bool, kind: str) -> None:
         """Add a factor set from a CSV with the columns of emission_factors.csv."""
         try:
             result = load_factor_set(read_factor_csv(file), name=name, fiscal_year=fiscal_year,
                                      effective_from=effective_from.date() if effective_from else date.today(),
-                                     activate=activate, actor=CLI_ACTOR)
+                                     activate=activate, actor=CLI_ACTOR, kind=kind)
         except DomainError as error:
             raise click.ClickException(str(error.message)) from None
         state = "added" if result.created else "already present, unchanged"
@@ -68,11 +71,11 @@ def register_cli(app: Flask) -> None:
 
     @factors.command("list")
     def factors_list() -> None:
-        """List the factor sets; * marks the active one."""
+        """List the factor sets; * marks the active one of each kind."""
         for factor_set in db.session.scalars(select(FactorSet).order_by(FactorSet.id)):
             mark = "*" if factor_set.is_active else " "
-            click.echo(f"{mark} {factor_set.id:>3}  {factor_set.fiscal_year:<8} {factor_set.effective_from}  "
-                       f"{factor_set.name}")
+            click.echo(f"{mark} {factor_set.id:>3}  {factor_set.kind:<9} {factor_set.fiscal_year:<8} "
+                       f"{factor_set.effective_from}  {factor_set.name}")
 
     @factors.command("activate")
     @click.argument("set_id", type=int)

@@ -10,6 +10,7 @@ from .programme import current_rate, load_unit_prices, set_rate
 
 DEFAULT_FACTOR_FILE = DATA_DIR / "factor_sets" / "default.csv"
 DEFAULT_SET_NAME = "本プログラム標準係数 / Programme default factors"
+DEFAULT_EVENT_SET_NAME = "本プログラム標準イベント係数 / Programme default event factors"
 DEFAULT_SET_FISCAL_YEAR = "FY2026"
 DEFAULT_EFFECTIVE = date(2026, 4, 1)
 DEFAULT_RATE_YEN_PER_T = 10_000
@@ -23,6 +24,11 @@ def load_defaults(data_dir: Path = DATA_DIR) -> dict[str, object]:
         name=DEFAULT_SET_NAME, fiscal_year=DEFAULT_SET_FISCAL_YEAR,
         effective_from=DEFAULT_EFFECTIVE, activate=False, actor=SYSTEM_ACTOR,
     )
+    event_result = load_factor_set(
+        read_factor_csv(data_dir / "factor_sets" / "event_default.csv"),
+        name=DEFAULT_EVENT_SET_NAME, fiscal_year=DEFAULT_SET_FISCAL_YEAR,
+        effective_from=DEFAULT_EFFECTIVE, activate=False, actor=SYSTEM_ACTOR, kind="event",
+    )
     prices_added = load_unit_prices(data_dir / "unit_prices.csv", effective_from=DEFAULT_EFFECTIVE,
                                     actor=SYSTEM_ACTOR)
     rate_created = False
@@ -30,5 +36,6 @@ def load_defaults(data_dir: Path = DATA_DIR) -> dict[str, object]:
         set_rate(DEFAULT_RATE_YEN_PER_T, actor=SYSTEM_ACTOR, reason="Opening rate",
                  effective_from=datetime(2026, 4, 1, tzinfo=timezone.utc))
         rate_created = True
-    return {"factor_set_created": factor_result.created, "unit_prices_added": prices_added,
+    return {"factor_set_created": factor_result.created, "event_factor_set_created": event_result.created,
+            "unit_prices_added": prices_added,
             "rate_created": rate_created}

@@ -11,6 +11,7 @@ from typing import Iterable, Mapping
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..carbon.event import EVENT_FACTOR_KEYS
 from ..carbon.sources import SOURCES
 from ..extensions import db
 from ..models import Factor, FactorSet
@@ -20,6 +21,9 @@ from .errors import DomainError
 FACTOR_COLUMNS = ("key", "label_ja", "label_en", "unit", "kg_co2_per_unit", "fiscal_year",
                   "confidence", "source")
 CONFIDENCE_MARKS = ("P", "P*", "S", "D", "U")
+# What each kind of set must hold: household energy and water (the calculator, and an event's
+# venue energy), or an event's travel, lodging, paper and waste.
+KIND_KEYS: dict[str, tuple[str, ...]] = {"household": SOURCES, "event": EVENT_FACTOR_KEYS}
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ def read_factor_csv(path: Path) -> list[dict[str, str]]:
         return list(reader)
 
 
-def _validated(rows: Iterable[Mapping[str, str]]) -> list[dict[str, object]]:
+def _validated(rows: Iterable[Mapping[str, str]], keys: tuple[str, ...]) -> list[dict[str, object]]:
     clean: dict[str, dict[str, object]] = {}
     for number, row in enumerate(rows, start=2):
         key = (row.get("key") or "").strip()
@@ -61,35 +65,37 @@ def _validated(rows: Iterable[Mapping[str, str]]) -> list[dict[str, object]]:
             "fiscal_year": row["fiscal_year"].strip(), "confidence": confidence,
             "source": row["source"].strip(),
         }
-    missing = [s for s in SOURCES if s not in clean]
+    missing = [s for s in keys if s not in clean]
     if missing:
         raise DomainError(_l("The set lacks factors for: %(keys)s", keys=", ".join(missing)))
-    return [clean[s] for s in SOURCES]
+    return [clean[s] for s in keys]
 
 
 def load_factor_set(rows: Iterable[Mapping[str, str]], *, name: str, fiscal_year: str,
-                    effective_from: date, activate: bool, actor: str) -> LoadResult:
-    """Add a factor set; a set with the same name and fiscal year is left as it is (idempotent)."""
+                    effective_from: date, activate: bool, actor: str, kind: str = "household") -> LoadResult:
+    """Add a factor set of a kind (household or event); a set with the same name and fiscal year is
+    left as it is (idempotent). The first set of its kind becomes the active one."""
     existing = db.session.scalar(
         select(FactorSet).where(FactorSet.name == name, FactorSet.fiscal_year == fiscal_year)
     )
     if existing is not None:
         return LoadResult(existing, created=False)
-    factor_set = FactorSet(name=name, fiscal_year=fiscal_year, effective_from=effective_from)
-    factor_set.factors = [Factor(**values) for values in _validated(rows)]
+    factor_set = FactorSet(name=name, fiscal_year=fiscal_year, effective_from=effective_from, kind=kind)
+    factor_set.factors = [Factor(**values) for values in _validated(rows, KIND_KEYS[kind])]
     db.session.add(factor_set)
     db.session.flush()
-    if activate or active_factor_set() is None:
+    if activate or active_factor_set(kind) is None:
         _activate(factor_set)
     add_audit(actor, "factor_set.load", "factor_set", factor_set.id, None,
-              {"name": name, "fiscal_year": fiscal_year, "active": factor_set.is_active,
+              {"name": name, "fiscal_year": fiscal_year, "kind": kind, "active": factor_set.is_active,
                "factors": {f.key: str(f.kg_co2_per_unit) for f in factor_set.factors}})
     db.session.commit()
     return LoadResult(factor_set, created=True)
 
 
 def _activate(factor_set: FactorSet) -> None:
-    for other in db.session.scalars(select(FactorSet).where(FactorSet.is_active.is_(True))):
+    for other in db.session.scalars(select(FactorSet).where(FactorSet.is_active.is_(True),
+                                                            FactorSet.kind == factor_set.kind)):
         other.is_active = False
     db.session.flush()
     factor_set.is_active = True
@@ -97,13 +103,13 @@ def _activate(factor_set: FactorSet) -> None:
 
 def activate_factor_set(factor_set: FactorSet, *, actor: str) -> None:
     """Make this set the one new calculations use; saved results keep theirs."""
-    before = active_factor_set()
+    before = active_factor_set(factor_set.kind)
     _activate(factor_set)
     add_audit(actor, "factor_set.activate", "factor_set", factor_set.id,
               {"active_id": before.id if before else None}, {"active_id": factor_set.id})
     db.session.commit()
 
 
-def active_factor_set() -> FactorSet | None:
-    """The set in use for new calculations."""
-    return db.session.scalar(select(FactorSet).where(FactorSet.is_active.is_(True)))
+def active_factor_set(kind: str = "household") -> FactorSet | None:
+    """The set of this kind in use for new calculations (household: the calculator; event: events)."""
+    return db.session.scalar(select(FactorSet).where(FactorSet.is_active.is_(True), FactorSet.kind == kind))

@@ -82,10 +82,10 @@ def change_rate(yen_per_t: int | None, *, reason: str, actor: str, effective_on:
 
 # --- emission factor sets -------------------------------------------------------------------------
 
-def factor_sets() -> list[FactorSet]:
-    """Every factor set with its factors, the active one first, then the newest."""
+def factor_sets(kind: str = "household") -> list[FactorSet]:
+    """Every factor set of a kind with its factors, the active one first, then the newest."""
     return list(db.session.scalars(
-        select(FactorSet).options(selectinload(FactorSet.factors))
+        select(FactorSet).where(FactorSet.kind == kind).options(selectinload(FactorSet.factors))
         .order_by(FactorSet.is_active.desc(), FactorSet.effective_from.desc(), FactorSet.id.desc())))
 
 
@@ -110,8 +110,9 @@ def read_factor_upload(stream: BinaryIO) -> list[dict[str, str]]:
 
 
 def upload_factor_set(stream: BinaryIO | None, *, name: str, fiscal_year: str, effective_from: date | None,
-                      activate: bool, actor: str) -> FactorSet:
-    """A new fiscal year's factor set from an uploaded CSV; optionally the active set at once."""
+                      activate: bool, actor: str, kind: str = "household") -> FactorSet:
+    """A new fiscal year's factor set (household or event) from an uploaded CSV; optionally the
+    active set of its kind at once."""
     errors: dict[str, str] = {}
     name, fiscal_year = (name or "").strip(), (fiscal_year or "").strip()
     if not name:
@@ -140,7 +141,7 @@ def upload_factor_set(stream: BinaryIO | None, *, name: str, fiscal_year: str, e
     assert effective_from is not None
     try:
         result = load_factor_set(rows, name=name, fiscal_year=fiscal_year, effective_from=effective_from,
-                                 activate=activate, actor=actor)
+                                 activate=activate, actor=actor, kind=kind)
     except DomainError as error:  # a line of the file: its message names the line
         db.session.rollback()
         raise DomainError(error.message, field="file") from None
