@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import AddOn, AddOnKind, Contribution, ContributionStatus, User
+from ..models import AddOn, AddOnKind, Contribution, ContributionStatus, Event, User
 from ..models.addons import new_slug
 from .accounts import actor_name
 from .audit import add_audit
@@ -53,6 +53,8 @@ class AddOnData:
     # Household offsets only: the resident chooses an amount between these bounds.
     min_amount_yen: int | None = None
     max_amount_yen: int | None = None
+    # The offset event whose participants this add-on's surcharge is for (made from its estimate).
+    event_id: int | None = None
 
     @classmethod
     def from_addon(cls, addon: AddOn) -> "AddOnData":
@@ -105,6 +107,10 @@ def addon_errors(data: AddOnData, *, actor: User, addon: AddOn | None = None,
                                      count=f"{sold:,}")
     if data.kind == AddOnKind.HOUSEHOLD:
         errors.update(_bounds_errors(data))
+    if data.event_id is not None:
+        event = db.session.get(Event, data.event_id)
+        if event is None or not (actor.is_staff or event.owner_id == actor.id):
+            errors["event_id"] = _l("This add-on cannot be linked to that event.")
     for name in skip:
         errors.pop(name, None)
     return errors
@@ -153,7 +159,8 @@ def _snapshot(addon: AddOn) -> dict[str, Any]:
     return values
 
 
-def _unique_slug() -> str:
+def unique_addon_slug() -> str:
+    """A new add-on slug no add-on has yet."""
     while True:  # 32^10 slugs: a clash is astronomically rare, but cheap to rule out
         slug = new_slug()
         if db.session.scalar(select(func.count(AddOn.id)).where(AddOn.slug == slug)) == 0:
@@ -167,7 +174,7 @@ def create_addon(data: AddOnData, *, actor: User) -> AddOn:
     errors = addon_errors(data, actor=actor)
     if errors:
         raise InvalidInput(errors)
-    addon = AddOn(slug=_unique_slug(), owner_id=actor.id, is_public=True, **_clean(data))
+    addon = AddOn(slug=unique_addon_slug(), owner_id=actor.id, is_public=True, **_clean(data))
     db.session.add(addon)
     db.session.flush()
     add_audit(actor_name(actor), "addon.create", "addon", addon.id, None, _snapshot(addon))
@@ -200,17 +207,21 @@ def can_manage(user: User, addon: AddOn) -> bool:
 
 
 def visible_addons(user: User) -> Select:
-    """The add-ons this person may see, newest first."""
-    query = select(AddOn).order_by(AddOn.created_at.desc(), AddOn.id.desc())
+    """The add-ons this person may see, newest first (an event's top-up lives on the event's page)."""
+    query = (select(AddOn).where(AddOn.is_event_topup.is_(False))
+             .order_by(AddOn.created_at.desc(), AddOn.id.desc()))
     if user.is_staff:
         return query.options(selectinload(AddOn.owner))  # the dashboard names each organiser
     return query.where(AddOn.owner_id == user.id)
 
 
 def addon_for(user: User, addon_id: int) -> AddOn | None:
-    """The add-on if this person may see it; None whether it is missing or someone else's."""
+    """The add-on if this person may see it; None whether it is missing or someone else's. An
+    event's top-up is not edited as an add-on: the event's page pays it."""
     addon = db.session.get(AddOn, addon_id)
-    return addon if addon is not None and can_manage(user, addon) else None
+    if addon is None or addon.is_event_topup or not can_manage(user, addon):
+        return None
+    return addon
 
 
 @dataclass(frozen=True)
