@@ -415,6 +415,19 @@ def offset_percent(covered_g: int, total_g: int) -> int:
     return min(100, covered_g * 100 // total_g)
 
 
+def claim(total_g: int, covered_g: int, retired_g: int) -> str:
+    """What the organiser may say publicly (the guidance: claim an offset only for credits already
+    invalidated). "offset": invalidated credits cover the total; "partly_offset": they cover part;
+    "paid_awaiting": paid for, credits not yet invalidated; "not_offset": nothing paid yet."""
+    if retired_g > 0 and retired_g >= total_g:
+        return "offset"
+    if retired_g > 0:
+        return "partly_offset"
+    if covered_g > 0:
+        return "paid_awaiting"
+    return "not_offset"
+
+
 # --- the participants' travel survey -------------------------------------------------------------
 
 # Answer bands for "about how far did you come?", each counted at the value shown (km, one way).

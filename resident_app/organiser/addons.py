@@ -19,7 +19,9 @@ from ..services.payments import availability
 from ..services.programme import current_rate
 from ..web import charts
 from . import bp
-from .access import addon_or_404
+from ..services.event_money import addon_from_estimate
+from ..services.events import event_figures, event_for
+from .access import addon_or_404, event_or_404
 from .forms import blank_values, parse_whole_number, read_addon_form, values_from
 from .sharing import public_link, qr_code, snippet_html
 
@@ -57,11 +59,22 @@ def _kind_options() -> list[tuple[str, str]]:
 
 
 def _form_page(values: dict, errors: dict, *, addon: AddOn | None = None, status: int = 200):
+    event_id = values.get("event_id")
+    event = event_for(current_user._get_current_object(), int(event_id)) if str(event_id or "").isdigit() else None
     return render_template(
-        "organiser/addon_form.html", values=values, errors=errors, addon=addon,
+        "organiser/addon_form.html", values=values, errors=errors, addon=addon, event=event,
         kind_options=_kind_options(), preview=price_preview(values.get("unit_price_yen"), addon),
         staff=current_user.is_staff,
     ), status
+
+
+def _from_event(event_id: int):
+    """The form filled in from an event's estimate (price: the suggested surcharge), or None."""
+    event = event_or_404(event_id)
+    estimate, rate = event_figures(event).estimate, current_rate()
+    if estimate is None or rate is None:
+        return None
+    return values_from(addon_from_estimate(event, estimate, rate.yen_per_t))
 
 
 def _submitted(addon: AddOn | None):
@@ -82,9 +95,15 @@ def _submitted(addon: AddOn | None):
 
 @bp.route("/addons/new", methods=["GET", "POST"])
 def addon_new():
-    """The add-on form; on success the add-on's page with its link and QR code."""
+    """The add-on form (filled in from an event's estimate with ?event=<id>); on success the
+    add-on's page with its link and QR code."""
     if request.method == "GET":
-        return _form_page(blank_values(), {})
+        event_id = request.args.get("event", type=int)
+        values = _from_event(event_id) if event_id else None
+        if event_id and values is None:
+            flash(_("Save the event's estimate first: the add-on's price comes from it."), "error")
+            return redirect(url_for("organiser.event_estimate", event_id=event_id), code=303)
+        return _form_page(values or blank_values(), {})
     saved, page = _submitted(None)
     if saved is None:
         return page

@@ -18,7 +18,8 @@ from ..web.text import clean_text
 TEXT_FIELDS = ("title_ja", "title_en", "description_ja", "description_en", "place",
                "emissions_note_ja", "emissions_note_en")
 YEN_FIELDS = ("unit_price_yen", "min_amount_yen", "max_amount_yen")
-FORM_FIELDS = ("kind", *TEXT_FIELDS, *YEN_FIELDS, "event_date", "sale_starts_at", "sale_ends_at", "max_units")
+FORM_FIELDS = ("kind", *TEXT_FIELDS, *YEN_FIELDS, "event_date", "sale_starts_at", "sale_ends_at", "max_units",
+               "event_id")
 MAX_DIGITS = 9
 GROUPED = re.compile(r"^\d{1,3}(,\d{3})+$")
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
@@ -90,14 +91,15 @@ def blank_values() -> dict[str, object]:
     return values
 
 
-def values_from(addon: AddOn) -> dict[str, object]:
-    """An add-on as the edit form shows it."""
+def values_from(addon: AddOn | AddOnData) -> dict[str, object]:
+    """An add-on (or an add-on's data, such as one filled in from an event's estimate) as the form shows it."""
     values: dict[str, object] = {name: getattr(addon, name) or "" for name in TEXT_FIELDS}
     values.update(
         kind=str(addon.kind), is_active=addon.is_active,
         event_date=addon.event_date.isoformat() if addon.event_date else "",
         sale_starts_at=local_input(addon.sale_starts_at), sale_ends_at=local_input(addon.sale_ends_at),
         max_units="" if addon.max_units is None else str(addon.max_units),
+        event_id="" if addon.event_id is None else str(addon.event_id),
         **{name: "" if getattr(addon, name) is None else str(getattr(addon, name)) for name in YEN_FIELDS},
     )
     return values
@@ -126,6 +128,10 @@ def read_addon_form(form: Mapping[str, str], kinds: Sequence[AddOnKind]
             setattr(data, name, parse_whole_number(str(values[name]), yen=True))
         except ValueError:
             errors[name] = _l("Enter a whole number of yen, for example 100 or 1,000.")
+    try:
+        data.event_id = parse_whole_number(str(values["event_id"]))
+    except ValueError:
+        errors["event_id"] = _l("This add-on cannot be linked to that event.")
     try:
         data.max_units = parse_whole_number(str(values["max_units"]))
     except ValueError:

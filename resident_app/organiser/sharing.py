@@ -30,8 +30,27 @@ def public_link(addon: AddOn) -> str:
     return url_for("checkout.addon", slug=addon.slug, _external=True)
 
 
+def qr_for(url: str) -> segno.QRCode:
+    """A QR code for a link printed on paper (an add-on's page, an event's survey)."""
+    return segno.make(url, error=QR_ERROR)
+
+
 def qr_code(addon: AddOn) -> segno.QRCode:
-    return segno.make(public_link(addon), error=QR_ERROR)
+    return qr_for(public_link(addon))
+
+
+def qr_png(code: segno.QRCode, filename: str):
+    """The QR code as a PNG download large enough for an A4 poster."""
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=QR_SCALE, border=QR_BORDER)
+    return _download(buffer.getvalue(), "image/png", filename)
+
+
+def qr_svg(code: segno.QRCode, filename: str, title: str):
+    """The QR code as an SVG download: sharp at any size, for print shops."""
+    buffer = io.BytesIO()
+    code.save(buffer, kind="svg", scale=QR_SCALE, border=QR_BORDER, xmldecl=True, title=title)
+    return _download(buffer.getvalue(), "image/svg+xml", filename)
 
 
 def snippet_html(addon: AddOn, grams_per_unit: int | None) -> Markup:
@@ -56,19 +75,14 @@ def _download(data: bytes, mimetype: str, filename: str):
 def addon_qr_png(addon_id: int):
     """The QR code as a PNG large enough for an A4 poster."""
     addon = addon_or_404(addon_id)
-    buffer = io.BytesIO()
-    qr_code(addon).save(buffer, kind="png", scale=QR_SCALE, border=QR_BORDER)
-    return _download(buffer.getvalue(), "image/png", f"offset-qr-{addon.slug}.png")
+    return qr_png(qr_code(addon), f"offset-qr-{addon.slug}.png")
 
 
 @bp.get("/addons/<int:addon_id>/qr.svg")
 def addon_qr_svg(addon_id: int):
     """The QR code as SVG: sharp at any size, for print shops."""
     addon = addon_or_404(addon_id)
-    buffer = io.BytesIO()
-    qr_code(addon).save(buffer, kind="svg", scale=QR_SCALE, border=QR_BORDER, xmldecl=True,
-                        title=addon.title(locale_code()))
-    return _download(buffer.getvalue(), "image/svg+xml", f"offset-qr-{addon.slug}.svg")
+    return qr_svg(qr_code(addon), f"offset-qr-{addon.slug}.svg", addon.title(locale_code()))
 
 
 @bp.get("/addons/<int:addon_id>/poster")

@@ -2,6 +2,8 @@
 pages, the public event page and survey, and the JSON API."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -115,8 +117,13 @@ def problem_message(problem: Problem) -> str:
     return str(messages.get(problem.code, _("This value cannot be used.")))
 
 
+def plain_number(value: Decimal) -> str:
+    """A factor as written: 0.017, 15, 1.62 (never 1.5E+1)."""
+    return format(value.normalize(), "f")
+
+
 def register(blueprint: Blueprint) -> None:
     """The labels as app-wide template globals (the organiser's and the public pages use them)."""
-    for function in (item_label, mode_label, band_label, factor_unit_label, travel_source_label):
+    for function in (item_label, mode_label, band_label, factor_unit_label, travel_source_label, plain_number):
         blueprint.add_app_template_global(function)
     blueprint.add_app_template_global(ITEM_HINTS, "item_hints")

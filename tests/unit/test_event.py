@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from resident_app.carbon.event import (DISTANCE_BANDS, ITEMS, EventInputError, EventInputs, SurveyAnswer,
-                                       TravelLeg, event_emissions, item_kg, offset_percent, read_event_inputs,
+                                       TravelLeg, claim, event_emissions, item_kg, offset_percent, read_event_inputs,
                                        suggested_surcharge_yen, survey_travel)
 
 FACTORS = {"electricity": Decimal("0.423"), "city_gas": Decimal("2.21"), "rail": Decimal("0.017"),
@@ -144,6 +144,19 @@ def test_surcharge_refuses_a_missing_rate_or_share(rate, share):
 ])
 def test_offset_percent_never_claims_more(covered, total, expected):
     assert offset_percent(covered, total) == expected
+
+
+@pytest.mark.parametrize("total, covered, retired, expected", [
+    (1_000, 0, 0, "not_offset"),
+    (1_000, 400, 0, "paid_awaiting"),       # paid, not yet invalidated: no claim of an offset yet
+    (1_000, 1_200, 0, "paid_awaiting"),
+    (1_000, 1_000, 400, "partly_offset"),   # only what was invalidated counts
+    (1_000, 1_000, 1_000, "offset"),
+    (1_000, 1_500, 1_500, "offset"),
+    (0, 0, 0, "not_offset"),
+])
+def test_what_the_organiser_may_claim(total, covered, retired, expected):
+    assert claim(total, covered, retired) == expected
 
 
 def problems(payload, **kwargs):
