@@ -58,6 +58,12 @@ def _form_errors(error: DomainError, fields: dict[str, str], fallback: str) -> d
     return {by_service.get(name, fallback): message for name, message in found.items()}
 
 
+def _event_factors_page(*, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                        status: int = 200):
+    return render_template("staff/event_factors.html", sets=factor_sets("event"), needs_verification=needs_verification,
+                           plain=plain_decimal, errors=errors or {}, values=values or {}), status
+
+
 def _page(*, errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200):
     rate = current_rate()
     return render_template(
@@ -73,6 +79,18 @@ def _page(*, errors: dict[str, str] | None = None, values: dict[str, str] | None
 def settings():
     """The rate, factor sets and unit prices, each with its form."""
     return _page()
+
+
+@bp.get("/settings/event-factors")
+def settings_event_factors():
+    """The event factor sets (travel, lodging, printed matter, waste) and next year's upload."""
+    return _event_factors_page()
+
+
+def _factor_sets_anchor(kind: str) -> str:
+    if kind == "event":
+        return url_for("staff.settings_event_factors", _anchor="factor-sets")
+    return url_for("staff.settings", _anchor="factor-sets")
 
 
 @bp.post("/settings/rate")
@@ -102,7 +120,8 @@ def settings_rate():
 
 @bp.post("/settings/factor-sets")
 def settings_factor_upload():
-    """Add a factor set for a new fiscal year from an uploaded CSV."""
+    """Add a factor set (household or event) for a new fiscal year from an uploaded CSV."""
+    kind = "event" if request.form.get("kind") == "event" else "household"
     values = {name: clean_text(request.form.get(name)) for name in ("set_name", "fiscal_year", "set_effective_from")}
     values["activate"] = "1" if request.form.get("activate") else ""
     errors: dict[str, str] = {}
@@ -116,7 +135,7 @@ def settings_factor_upload():
         try:
             factor_set = upload_factor_set(stream, name=values["set_name"], fiscal_year=values["fiscal_year"],
                                            effective_from=effective_from, activate=bool(values["activate"]),
-                                           actor=actor())
+                                           actor=actor(), kind=kind)
         except DomainError as error:
             errors = _form_errors(error, SET_FIELDS, "file")
         else:
@@ -126,7 +145,9 @@ def settings_factor_upload():
             else:
                 flash(_("The factor set \"%(name)s\" is added. It is not in use until you make it active.",
                         name=factor_set.name), "success")
-            return redirect(url_for("staff.settings", _anchor="factor-sets"), code=303)
+            return redirect(_factor_sets_anchor(kind), code=303)
+    if kind == "event":
+        return _event_factors_page(errors=errors, values=values, status=422)
     return _page(errors=errors, values=values, status=422)
 
 
@@ -137,9 +158,10 @@ def settings_factor_activate(set_id: int):
         factor_set = choose_active_factor_set(set_id, actor=actor())
     except DomainError as error:
         flash(str(error.message), "error")
-    else:
-        flash(_("The factor set \"%(name)s\" is now used for new calculations.", name=factor_set.name), "success")
-    return redirect(url_for("staff.settings", _anchor="factor-sets"), code=303)
+        chosen = db.session.get(FactorSet, set_id)
+        return redirect(_factor_sets_anchor(chosen.kind if chosen else "household"), code=303)
+    flash(_("The factor set \"%(name)s\" is now used for new calculations.", name=factor_set.name), "success")
+    return redirect(_factor_sets_anchor(factor_set.kind), code=303)
 
 
 @bp.post("/settings/unit-prices")
