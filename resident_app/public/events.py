@@ -11,13 +11,14 @@ from ..extensions import limiter
 from ..models import Event
 from ..services import DomainError
 from ..services.errors import InvalidInput
-from ..services.event_report import event_overview
+from ..services.event_report import event_overview, offset_events
 from ..services.event_survey import record_survey_answer
 from ..services.events import event_by_slug
 from ..web import event_labels
 from . import bp
 
 event_labels.register(bp)
+bp.add_app_template_global(offset_events)  # the transparency page lists them
 
 # A browser may answer for up to five people (a family with one phone); the cookie holds a count,
 # nothing that identifies anyone. Scripts ignore cookies: the rate limit per address is the guard.

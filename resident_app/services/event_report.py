@@ -45,10 +45,11 @@ def event_overview(event: Event) -> EventOverview:
 
 
 def offset_events() -> list[EventOverview]:
-    """Events that money was paid for, the latest first: the transparency page lists them."""
+    """Events with an estimate that money was paid for, the latest first: the transparency page lists them."""
     ids = select(AddOn.event_id).join(Contribution, Contribution.addon_id == AddOn.id).where(
         AddOn.event_id.is_not(None), Contribution.status == ContributionStatus.PAID)
     events = db.session.scalars(select(Event).where(Event.id.in_(ids))
                                 .options(selectinload(Event.owner))
+                                .where(Event.estimate_inputs.is_not(None))
                                 .order_by(Event.starts_on.desc(), Event.id.desc()))
     return [event_overview(event) for event in events]
