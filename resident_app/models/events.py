@@ -52,9 +52,9 @@ class Event(db.Model):
     # when the event is created so that the estimate and the actuals are computed alike.
     factor_set_id: Mapped[int] = mapped_column(ForeignKey("factor_sets.id"))
     event_factor_set_id: Mapped[int] = mapped_column(ForeignKey("factor_sets.id"))
-    estimate_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    estimate_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     surcharge_share_percent: Mapped[int] = mapped_column(default=100)
-    actual_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    actual_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     actual_travel_source: Mapped[str] = mapped_column(String(20), default="")  # "estimate" or "survey"
     actual_survey_answers: Mapped[int | None] = mapped_column(nullable=True)   # the survey's sample used
     survey_open: Mapped[bool] = mapped_column(default=True)
