@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -28,9 +28,14 @@ from .payments import start_checkout
 
 # --- the participants' surcharge -----------------------------------------------------------------
 
-def _in(locale: str, message: str, **params: object) -> str:
+def _estimate_note(**values: object):
+    return _l("Estimated before the event: about %(kg)s kg-CO2 per participant. The surcharge offsets %(share)s %% "
+              "of it.", **values)
+
+def _in(locale: str, message) -> str:
+    """A lazy message rendered in the given language (an add-on carries both its titles)."""
     with force_locale(locale):
-        return gettext(message, **params)
+        return str(message)
 
 
 def addon_from_estimate(event: Event, estimate: EventEmissions, rate_yen_per_t: int) -> AddOnData:
@@ -43,12 +48,10 @@ def addon_from_estimate(event: Event, estimate: EventEmissions, rate_yen_per_t: 
     return AddOnData(
         kind=AddOnKind.EVENT_TICKET, event_id=event.id, unit_price_yen=price, event_date=event.starts_on,
         place=event.venue, is_active=True,
-        title_ja=_in("ja", "%(name)s: carbon offset surcharge", name=event.name_ja),
-        title_en=_in("en", "%(name)s: carbon offset surcharge", name=event.name_en or event.name_ja),
-        emissions_note_ja=_in("ja", "Estimated before the event: about %(kg)s kg-CO2 per participant. The "
-                                    "surcharge offsets %(share)s %% of it.", **values),
-        emissions_note_en=_in("en", "Estimated before the event: about %(kg)s kg-CO2 per participant. The "
-                                    "surcharge offsets %(share)s %% of it.", **values),
+        title_ja=_in("ja", _l("%(name)s: carbon offset surcharge", name=event.name_ja)),
+        title_en=_in("en", _l("%(name)s: carbon offset surcharge", name=event.name_en or event.name_ja)),
+        emissions_note_ja=_in("ja", _estimate_note(**values)),
+        emissions_note_en=_in("en", _estimate_note(**values)),
     )
 
 
@@ -165,8 +168,8 @@ def _topup_addon(event: Event, actor: str, amount_yen: int) -> AddOn:
             is_event_topup=True, is_public=False, is_active=True, variable_amount=True,
             min_amount_yen=MIN_PRICE_YEN, max_amount_yen=MAX_PRICE_YEN, unit_price_yen=amount_yen,
             event_date=event.starts_on, place=event.venue,
-            title_ja=_in("ja", "%(name)s: the organiser's offset", name=event.name_ja),
-            title_en=_in("en", "%(name)s: the organiser's offset", name=event.name_en or event.name_ja))
+            title_ja=_in("ja", _l("%(name)s: the organiser's offset", name=event.name_ja)),
+            title_en=_in("en", _l("%(name)s: the organiser's offset", name=event.name_en or event.name_ja)))
         db.session.add(addon)
         db.session.flush()
         add_audit(actor, "addon.create", "addon", addon.id, None,
