@@ -10,7 +10,7 @@ Persons on a leg come either from a share of everyone (shares add up to 100 %) o
 of origins with head counts, which is scaled to the number of persons travelling."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Iterable, Mapping
 
@@ -147,6 +147,12 @@ class EventInputs:
 
     def includes(self, item: str) -> bool:
         return item not in self.excluded
+
+    def without_empty_legs(self) -> "EventInputs":
+        """The same inputs without travel rows that carry nobody (a form's untouched rows)."""
+        def kept(legs: tuple[TravelLeg, ...]) -> tuple[TravelLeg, ...]:
+            return tuple(leg for leg in legs if (leg.persons if leg.persons is not None else leg.share_percent))
+        return replace(self, participant_travel=kept(self.participant_travel), staff_travel=kept(self.staff_travel))
 
     def as_json(self) -> dict[str, object]:
         """The API's JSON shape, numbers as decimal strings; read_event_inputs(…, text_numbers=True)

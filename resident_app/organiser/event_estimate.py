@@ -68,7 +68,8 @@ def event_estimate(event_id: int):
     if errors or inputs is None:
         return _page(event, values, errors, None, share, 422)
     try:
-        save_estimate(event, inputs, share_percent=share, actor=current_user._get_current_object())
+        save_estimate(event, inputs.without_empty_legs(), share_percent=share,
+                      actor=current_user._get_current_object())
     except EventInputError as error:
         return _page(event, values, form_errors(error), None, share, 422)
     except DomainError as error:

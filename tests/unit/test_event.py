@@ -258,3 +258,11 @@ def test_survey_answers_become_persons_per_mode_with_mean_distances():
 def test_a_survey_without_distances_has_no_legs():
     survey = survey_travel([SurveyAnswer("rail", None)])
     assert (survey.answers, survey.used, survey.legs, survey.share_percent("rail")) == (1, 0, (), 0)
+
+
+def test_rows_that_carry_nobody_are_dropped_before_saving():
+    inputs = read_event_inputs({**FESTIVAL, "participant_travel": [
+        {"mode": "rail", "share_percent": 100, "one_way_km": 18}, {"mode": "bus", "share_percent": 0, "one_way_km": 0}]})
+    kept = inputs.without_empty_legs()
+    assert [leg.mode for leg in kept.participant_travel] == ["rail"]
+    assert event_emissions(kept, FACTORS) == event_emissions(inputs, FACTORS)
