@@ -5,7 +5,6 @@ Inputs are kept as the API's JSON (carbon.event.EventInputs.as_json); the grams 
 them with the factor sets the event was created with, so the figures never drift from the inputs."""
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -14,14 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .accounts import User
-from .addons import SLUG_ALPHABET
 from .factors import FactorSet
 from .types import UTCDateTime, utcnow
-
-
-def new_event_slug(length: int = 8) -> str:
-    """A short unguessable slug for the survey's QR code and the public page (32^8, about 10^12)."""
-    return "".join(secrets.choice(SLUG_ALPHABET) for _ in range(length))
 
 
 class Event(db.Model):

@@ -159,11 +159,11 @@ def _snapshot(addon: AddOn) -> dict[str, Any]:
     return values
 
 
-def unique_addon_slug() -> str:
-    """A new add-on slug no add-on has yet."""
+def unique_slug(column: Any = AddOn.slug, length: int = 10) -> str:
+    """A new slug that no row has yet in `column` (an add-on's link by default, an event's too)."""
     while True:  # 32^10 slugs: a clash is astronomically rare, but cheap to rule out
-        slug = new_slug()
-        if db.session.scalar(select(func.count(AddOn.id)).where(AddOn.slug == slug)) == 0:
+        slug = new_slug(length)
+        if db.session.scalar(select(func.count()).where(column == slug)) == 0:
             return slug
 
 
@@ -174,7 +174,7 @@ def create_addon(data: AddOnData, *, actor: User) -> AddOn:
     errors = addon_errors(data, actor=actor)
     if errors:
         raise InvalidInput(errors)
-    addon = AddOn(slug=unique_addon_slug(), owner_id=actor.id, is_public=True, **_clean(data))
+    addon = AddOn(slug=unique_slug(), owner_id=actor.id, is_public=True, **_clean(data))
     db.session.add(addon)
     db.session.flush()
     add_audit(actor_name(actor), "addon.create", "addon", addon.id, None, _snapshot(addon))

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import (AddOn, AddOnKind, Batch, BatchStatus, Channel, Contribution, ContributionStatus, Event,
                       StoredFile, User)
 from .accounts import actor_name
-from .addons import MAX_PRICE_YEN, MIN_PRICE_YEN, AddOnData, Totals, unique_addon_slug
+from .addons import MAX_PRICE_YEN, MIN_PRICE_YEN, AddOnData, Totals, unique_slug
 from .audit import add_audit
 from .batches import Retirement, certificate_retirement, record_offline_contribution
 from .errors import DomainError, InvalidInput
@@ -164,7 +164,7 @@ def _topup_addon(event: Event, actor: str, amount_yen: int) -> AddOn:
     addon = db.session.scalar(select(AddOn).where(AddOn.event_id == event.id, AddOn.is_event_topup.is_(True)))
     if addon is None:
         addon = AddOn(
-            slug=unique_addon_slug(), owner_id=event.owner_id, kind=AddOnKind.EVENT_TICKET, event_id=event.id,
+            slug=unique_slug(), owner_id=event.owner_id, kind=AddOnKind.EVENT_TICKET, event_id=event.id,
             is_event_topup=True, is_public=False, is_active=True, variable_amount=True,
             min_amount_yen=MIN_PRICE_YEN, max_amount_yen=MAX_PRICE_YEN, unit_price_yen=amount_yen,
             event_date=event.starts_on, place=event.venue,

@@ -8,15 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from ..carbon.event import (ENERGY_FACTOR_KEYS, EventEmissions, EventInputError, EventInputs, Problem,
                             event_emissions, read_event_inputs)
 from ..carbon.municipalities import municipality
 from ..extensions import db
 from ..models import Event, Factor, User, utcnow
-from ..models.events import new_event_slug
 from .accounts import actor_name
+from .addons import unique_slug
 from .audit import add_audit
 from .errors import DomainError, InvalidInput
 from .factors import active_factor_set
@@ -28,6 +28,7 @@ MAX_PARTICIPANTS = 1_000_000
 MAX_STAFF = 100_000
 MAX_DAYS = 31
 TRAVEL_SOURCES = ("estimate", "survey")
+EVENT_SLUG_LENGTH = 8  # the survey's QR code stays small: 32^8, about 10^12 links
 
 
 @dataclass
@@ -87,13 +88,6 @@ def _clean(data: EventData) -> dict[str, Any]:
     return {k: v.strip() if isinstance(v, str) else v for k, v in asdict(data).items()}
 
 
-def _unique_slug() -> str:
-    while True:
-        slug = new_event_slug()
-        if db.session.scalar(select(func.count(Event.id)).where(Event.slug == slug)) == 0:
-            return slug
-
-
 def create_event(data: EventData, *, actor: User) -> Event:
     """A new event owned by the actor, computed with the factor sets in force today."""
     if not actor.is_active:
@@ -104,7 +98,7 @@ def create_event(data: EventData, *, actor: User) -> Event:
     household, event_set = active_factor_set("household"), active_factor_set("event")
     if household is None or event_set is None:
         raise DomainError(_l("The programme has no emission factors yet. Please ask the programme's staff."))
-    event = Event(slug=_unique_slug(), owner_id=actor.id, factor_set_id=household.id,
+    event = Event(slug=unique_slug(Event.slug, EVENT_SLUG_LENGTH), owner_id=actor.id, factor_set_id=household.id,
                   event_factor_set_id=event_set.id, origin_km={}, **_clean(data))
     db.session.add(event)
     db.session.flush()

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-FESTIVAL = {"participants": 200, "staff": 12, "days": 1,
-            "venue_electricity_kwh": 800, "venue_gas_m3": 0,
-            "participant_travel": [{"mode": "rail", "share_percent": 60, "one_way_km": 18},
-                                   {"mode": "car", "share_percent": 25, "one_way_km": 9},
-                                   {"mode": "walk", "share_percent": 15, "one_way_km": 1}],
-            "staff_travel": [{"mode": "car", "share_percent": 100, "one_way_km": 15}],
-            "lodging_person_nights": 20, "paper_kg": 12, "waste_kg": 40,
-            "exclude": ["waste"]}
+from ..unit.test_event import FESTIVAL  # the example
+
 URL = "/api/v1/event-estimate"
 
 
