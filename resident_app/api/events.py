@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from ..carbon.event import EventInputError, event_emissions, read_event_inputs, suggested_surcharge_yen
+from ..carbon.event import event_emissions, suggested_surcharge_yen
+from ..carbon.event_input import EventInputError, read_event_inputs
 from ..extensions import csrf
 from ..services.factors import active_factor_set
 from ..services.programme import current_rate

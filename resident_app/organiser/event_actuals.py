@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..carbon.event import EventInputError, read_event_inputs
+from ..carbon.event_input import EventInputError, read_event_inputs
 from ..carbon.numbers import NumberError, parse_int
 from ..models import Event
 from ..services import DomainError

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..carbon.event import (ITEMS, MODES, EventEmissions, EventInputError, EventInputs, event_emissions,
-                            read_event_inputs, suggested_surcharge_yen)
+from ..carbon.event import ITEMS, MODES, EventEmissions, EventInputs, event_emissions, suggested_surcharge_yen
+from ..carbon.event_input import EventInputError, read_event_inputs
 from ..models import Event
 from ..services import DomainError
 from ..services.events import event_factors, estimate_inputs, factor_map, save_estimate

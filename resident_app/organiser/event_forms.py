@@ -10,7 +10,8 @@ from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from ..carbon.event import ITEMS, MODES, EventInputError, EventInputs, TravelLeg
+from ..carbon.event import ITEMS, MODES, EventInputs, TravelLeg
+from ..carbon.event_input import EventInputError
 from ..carbon.numbers import NumberError, parse_int
 from ..models import Event
 from ..services.events import EventData

@@ -9,7 +9,8 @@ from typing import Mapping
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..carbon.event import DISTANCE_BANDS, LIMITS, MODES, SurveyAnswer, SurveyTravel, survey_travel
+from ..carbon.event import DISTANCE_BANDS, MODES, SurveyAnswer, SurveyTravel, survey_travel
+from ..carbon.event_input import LIMITS
 from ..carbon.municipalities import Municipality, municipality
 from ..extensions import db
 from ..models import Event, EventSurveyAnswer, User, utcnow

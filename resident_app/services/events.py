@@ -10,8 +10,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
-from ..carbon.event import (ENERGY_FACTOR_KEYS, EventEmissions, EventInputError, EventInputs, Problem,
-                            event_emissions, read_event_inputs)
+from ..carbon.event import ENERGY_FACTOR_KEYS, EventEmissions, EventInputs, event_emissions
+from ..carbon.event_input import EventInputError, Problem, read_event_inputs
 from ..carbon.municipalities import municipality
 from ..extensions import db
 from ..models import Event, Factor, User, utcnow

@@ -8,7 +8,8 @@ from flask import Blueprint
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..carbon.event import QUANTITY_FIELDS, Problem
+from ..carbon.event import QUANTITY_FIELDS
+from ..carbon.event_input import Problem
 from ..carbon.numbers import NumberError
 from .i18n import number
 from .numbers import number_message

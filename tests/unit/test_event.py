@@ -1,4 +1,5 @@
-"""The event maths (carbon.event): every item, the rounding, the surcharge, the reader, the survey.
+"""The event maths (carbon.event) and its reader (carbon.event_input): every item, the rounding, the
+surcharge, the reader, the survey.
 
 The festival below is the issue's example: 200 participants, 12 staff, one day, 800 kWh, rail 60 %
 at 18 km, car 25 % at 9 km, walking 15 %, staff by car at 15 km, 20 hotel nights, 12 kg of paper,
@@ -7,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from resident_app.carbon.event import (DISTANCE_BANDS, ITEMS, EventInputError, EventInputs, SurveyAnswer,
-                                       TravelLeg, claim, event_emissions, item_kg, offset_percent, read_event_inputs,
-                                       suggested_surcharge_yen, survey_travel)
+from resident_app.carbon.event import (DISTANCE_BANDS, ITEMS, EventInputs, SurveyAnswer, TravelLeg, claim,
+                                       event_emissions, item_kg, offset_percent, suggested_surcharge_yen, survey_travel)
+from resident_app.carbon.event_input import EventInputError, read_event_inputs
 
 FACTORS = {"electricity": Decimal("0.423"), "city_gas": Decimal("2.21"), "rail": Decimal("0.017"),
            "bus": Decimal("0.057"), "car": Decimal("0.125"), "air_domestic": Decimal("0.091"),
