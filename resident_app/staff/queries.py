@@ -80,8 +80,10 @@ def offline_receipt(contribution_id: int) -> OfflineReceipt | None:
 
 
 def addon_choices() -> Sequence[AddOn]:
-    """Every add-on, those on sale first, for recording money received outside Stripe."""
-    return db.session.scalars(select(AddOn).order_by(AddOn.is_active.desc(), AddOn.title_ja, AddOn.id)).all()
+    """Every add-on, those on sale first, for recording money received outside Stripe. An event's
+    top-up is left out: its bank transfers are recorded on the event's page, for any amount."""
+    return db.session.scalars(select(AddOn).where(AddOn.is_event_topup.is_(False))
+                              .order_by(AddOn.is_active.desc(), AddOn.title_ja, AddOn.id)).all()
 
 
 def kept_upload(raw_id: str | None, actor: User) -> StoredFile | None:
