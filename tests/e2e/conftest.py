@@ -236,3 +236,25 @@ def paid_certificate(live_app, live_server, webhook_outcome):
         webhook_outcome(session_id)
         return f"/c/{token}"
     return pay
+
+
+# --- accessibility: axe-core's serious and critical findings --------------------------------------
+
+def _blocking_violations(page: Page) -> list[str]:
+    """One line per serious or critical violation: rule, impact, help, and the elements hit."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    lines = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") not in ("serious", "critical"):
+            continue
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:8]
+        lines.append(f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']} "
+                     f"[{violation['helpUrl']}] on {targets}")
+    return lines
+
+
+@pytest.fixture(scope="session")
+def blocking_violations():
+    return _blocking_violations

@@ -2,29 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
-BLOCKING = {"serious", "critical"}
-AXE = Axe()
-
-
-def blocking_violations(page: Page) -> list[str]:
-    """One line per serious or critical violation: rule, impact, help, and the elements hit."""
-    results = AXE.run(page)
-    lines = []
-    for violation in results.response["violations"]:
-        if violation.get("impact") not in BLOCKING:
-            continue
-        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:8]
-        lines.append(f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']} "
-                     f"[{violation['helpUrl']}] on {targets}")
-    return lines
-
-
-def test_no_serious_violations_in_japanese(page: Page, fill_calculator) -> None:
+def test_no_serious_violations_in_japanese(page: Page, fill_calculator, blocking_violations) -> None:
     """Home, the methodology, and the calculator with a result and an action's sources open.
     (English layouts are covered for width by the journey's 360 px test.)"""
     found: list[str] = []

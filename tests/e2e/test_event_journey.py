@@ -57,7 +57,7 @@ def fill(page: Page, values: dict[str, str]) -> None:
         page.locator(f"#f-{field}").fill(value)
 
 
-def answer_survey(browser: Browser, phone: dict, url: str, taps: list[tuple[str, str]]) -> None:
+def answer_survey(browser: Browser, phone: dict, url: str, taps: list[tuple[str, str]], check=None) -> None:
     """A participant's own phone: scan, tap how and how far, send; the group's other members too."""
     context = browser.new_context(**phone, locale="ja-JP", timezone_id="Asia/Tokyo")
     page = context.new_page()
@@ -65,6 +65,8 @@ def answer_survey(browser: Browser, phone: dict, url: str, taps: list[tuple[str,
     page.goto(url)
     expect(page.locator("h1")).to_have_text("今日はどうやって来ましたか？")
     shot(page, "event-survey-phone-ja")
+    if check is not None:
+        assert not check(page)
     for index, (mode, band) in enumerate(taps):
         if index:
             page.get_by_role("link", name="同じグループの別の人の分も答える").click()
@@ -78,7 +80,7 @@ def answer_survey(browser: Browser, phone: dict, url: str, taps: list[tuple[str,
 
 def test_a_ward_festival_from_estimate_to_printed_report(page: Page, browser: Browser, phone: dict, organiser,
                                                        live_app, base_url: str, paid_certificate, pay_at_sandbox,
-                                                       webhook_outcome, page_widths) -> None:
+                                                       webhook_outcome, page_widths, blocking_violations) -> None:
     page.goto("/auth/login")
     fill(page, {"email": EMAIL, "password": PASSWORD})
     page.locator('form[action$="/auth/login"] button[type="submit"]').click()
@@ -104,6 +106,7 @@ def test_a_ward_festival_from_estimate_to_printed_report(page: Page, browser: Br
     expect(page.locator(".rounding")).to_contain_text("10円単位に切り上げ")
     shot(page, "event-estimate-phone-ja")
     assert page_widths(page)[0] <= page_widths(page)[1]
+    assert not blocking_violations(page)
     page.get_by_role("button", name="事前算定を保存").click()
     expect(page).to_have_url(re.compile(r"/organiser/events/\d+#estimate$"))
     event_url = page.url.split("#")[0]
@@ -125,7 +128,8 @@ def test_a_ward_festival_from_estimate_to_printed_report(page: Page, browser: Br
     page.goto(event_url)
     survey_url = page.locator("#survey-link").inner_text()
     assert re.fullmatch(rf"{re.escape(base_url)}/s/[a-z2-9]{{8}}", survey_url)
-    answer_survey(browser, phone, survey_url, [("電車・地下鉄", "10〜30 km"), ("電車・地下鉄", "3〜10 km")])
+    answer_survey(browser, phone, survey_url, [("電車・地下鉄", "10〜30 km"), ("電車・地下鉄", "3〜10 km")],
+                  check=blocking_violations)
     answer_survey(browser, phone, survey_url, [("自動車（乗っている人ごと）", "3〜10 km")])
     page.reload()
     expect(page.locator("#survey-count")).to_have_attribute("data-answers", "3")
@@ -145,6 +149,7 @@ def test_a_ward_festival_from_estimate_to_printed_report(page: Page, browser: Br
     expect(page.locator("#gap")).to_contain_text("7,475円")
     shot(page, "event-page-phone-ja")
     assert page_widths(page)[0] <= page_widths(page)[1]
+    assert not blocking_violations(page)
 
     # Close the gap through the same checkout (the local sandbox's pay page).
     page.locator("#pay-gap").click()
@@ -162,6 +167,7 @@ def test_a_ward_festival_from_estimate_to_printed_report(page: Page, browser: Br
     expect(sections.first).to_have_text("1. 目的")
     expect(page.locator("#statement")).to_have_attribute("data-claim", "paid_awaiting")
     shot(page, "event-report-phone-ja")
+    assert not blocking_violations(page)
     SHOTS.mkdir(exist_ok=True)
     page.emulate_media(media="print")
     pdf = page.pdf(path=str(SHOTS / "event-report-ja.pdf"), format="A4", print_background=True)
