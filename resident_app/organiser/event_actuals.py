@@ -71,6 +71,9 @@ def event_topup(event_id: int):
     overview = event_overview(event)
     if overview.status is None:
         abort(404)
+    if overview.figures.actual is None:
+        flash(_("Enter the actual figures first: the gap is closed against the actual total."), "error")
+        return redirect(url_for("organiser.event_actuals", event_id=event.id), code=303)
     try:
         url = start_topup(event, overview.status, actor=current_user._get_current_object(), locale=locale_code())
     except DomainError as error:

@@ -311,6 +311,12 @@ def test_the_organiser_pays_the_gap_through_the_same_checkout(app, organiser, fe
     assert organiser.get(f"/organiser/addons/{topup.id}/edit").status_code == 404
 
 
+def test_the_gap_is_paid_against_the_actual_figures(organiser, festival):
+    url = f"/organiser/events/{festival}"
+    response = organiser.post(f"{url}/topup", data={"csrf_token": token_from(organiser, url)})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"{url}/actuals")
+
+
 def test_staff_record_the_organisers_bank_transfer_against_the_event(app, client, organiser, festival):
     enter_actuals(organiser, festival)
     client.post("/auth/logout", data={"csrf_token": token_from(client, "/organiser/")})
