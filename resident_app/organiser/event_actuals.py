@@ -82,7 +82,7 @@ def event_topup(event_id: int):
     return redirect(url, code=303)
 
 
-TRANSFER_FIELDS = ("amount_yen", "received_on", "note")
+TRANSFER_FIELDS = ("amount_yen", "received_on", "note")  # named transfer_* on the event's page
 
 
 @bp.post("/events/<int:event_id>/transfer")
@@ -92,7 +92,7 @@ def event_transfer(event_id: int):
     user = current_user._get_current_object()
     if not user.is_staff:
         abort(403)
-    values = {name: clean_text(request.form.get(name)) for name in TRANSFER_FIELDS}
+    values = {name: clean_text(request.form.get(f"transfer_{name}")) for name in TRANSFER_FIELDS}
     errors: dict[str, str] = {}
     amount = received_on = None
     try:

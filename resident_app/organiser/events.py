@@ -13,6 +13,7 @@ from ..models import Event
 from ..payments.gateway import get_gateway
 from ..services import DomainError
 from ..services.errors import InvalidInput
+from ..services.batches import tokyo_today
 from ..services.event_report import event_overview
 from ..services.event_survey import survey_tally
 from ..services.events import create_event, event_errors, update_event, visible_events
@@ -100,7 +101,8 @@ def render_event_page(item: Event, *, errors: dict[str, str] | None = None, valu
         "organiser/event.html", o=overview, event=item, tally=survey_tally(item), survey_url=link,
         qr_svg=Markup(qr_for(link).svg_inline(scale=4, border=4, omitsize=True,
                                               title=_("QR code for the travel survey"))),
-        staff=current_user.is_staff, errors=errors or {}, values=values or {},
+        staff=current_user.is_staff, errors=errors or {},
+        values={"transfer_received_on": tokyo_today().isoformat(), **(values or {})},
         **result_context(item, overview.figures.estimate, item.surcharge_share_percent)), status
 
 

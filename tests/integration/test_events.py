@@ -225,7 +225,7 @@ def test_events_are_the_organisers_own_and_staff_see_all(app, client, festival):
 
 def test_only_staff_record_a_bank_transfer(organiser, festival):
     url = f"/organiser/events/{festival}/transfer"
-    response = organiser.post(url, data={"amount_yen": "3000", "received_on": "2027-05-10",
+    response = organiser.post(url, data={"transfer_amount_yen": "3000", "transfer_received_on": "2027-05-10",
                                          "csrf_token": token_from(organiser, f"/organiser/events/{festival}")})
     assert response.status_code == 403
 
@@ -323,11 +323,15 @@ def test_staff_record_the_organisers_bank_transfer_against_the_event(app, client
     make_user(app, "staff@city.example.jp", role=Role.STAFF)
     login(client, "staff@city.example.jp")
     url = f"/organiser/events/{festival}"
-    bad = client.post(f"{url}/transfer", data={"amount_yen": "三千", "received_on": "2027-05-10",
+    page = text(client.get(url))
+    assert 'name="transfer_amount_yen"' in page and 'name="transfer_received_on"' in page   # what the form sends
+    bad = client.post(f"{url}/transfer", data={"transfer_amount_yen": "三千", "transfer_received_on": "2027-05-10",
                                                "csrf_token": token_from(client, url)})
     assert bad.status_code == 422 and re.search(r'id="error-transfer_amount_yen" class="field-error">[^<]+', text(bad))
-    response = client.post(f"{url}/transfer", data={"amount_yen": "5,000", "received_on": tokyo_today().isoformat(),
-                                                    "note": "振込 みどり台実行委員会", "csrf_token": token_from(client, url)})
+    response = client.post(f"{url}/transfer", data={"transfer_amount_yen": "5,000",
+                                                    "transfer_received_on": tokyo_today().isoformat(),
+                                                    "transfer_note": "振込 みどり台実行委員会",
+                                                    "csrf_token": token_from(client, url)})
     assert response.status_code == 303
     with app.app_context():
         row = db.session.scalar(select(Contribution).where(Contribution.channel == Channel.BANK_TRANSFER))
