@@ -100,11 +100,12 @@ def _text_xml(value: object) -> str:
 
 
 def _serial(moment: datetime) -> str:
-    """Days since Excel's epoch in Tokyo's wall-clock time (UTC+9: Japan has kept no summer time
-    since 1951, so a fixed offset is exact and much faster than a time-zone conversion)."""
+    """Days since Excel's epoch in Tokyo's wall-clock time, to the whole second like the CSV (UTC+9:
+    Japan has kept no summer time since 1951, so a fixed offset is exact and much faster than a
+    time-zone conversion)."""
     if moment.tzinfo is None:
         raise ValueError("a naive datetime in an export; store aware UTC times")
-    return repr((moment.timestamp() + _TOKYO_OFFSET_S) / 86400 + _UNIX_EPOCH_SERIAL)
+    return repr((int(moment.timestamp()) + _TOKYO_OFFSET_S) / 86400 + _UNIX_EPOCH_SERIAL)
 
 
 def _day_serial(day: date) -> str:
