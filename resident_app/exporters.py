@@ -187,8 +187,8 @@ def _audit(params: dict[str, Any]) -> Iterator[Sequence[object]]:
 ADDON_COLUMNS = (
     Column("addon_id", _l("Add-on ID"), NUMBER),
     Column("addon_slug", _l("Add-on link name"), width=12),
-    Column("addon_title_ja", _l("Add-on title (Japanese)"), width=30),
-    Column("addon_title_en", _l("Add-on title (English)"), width=30),
+    Column("addon_title_ja", _l("Add-on title (Japanese)"), width=34),
+    Column("addon_title_en", _l("Add-on title (English)"), width=34),
     Column("addon_kind", _l("Kind of add-on"), CODE, ADDON_KIND_LABELS, width=20),
 )
 CONTRIBUTIONS = Export(
