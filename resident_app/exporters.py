@@ -191,6 +191,8 @@ ADDON_COLUMNS = (
     Column("addon_title_en", _l("Add-on title (English)"), width=34),
     Column("addon_kind", _l("Kind of add-on"), CODE, ADDON_KIND_LABELS, width=20),
 )
+ORGANISATION = Column("organisation", _l("Organiser"), width=24)
+CO2 = Column("co2_g", _l("CO2 (kg)"), GRAMS)
 CONTRIBUTIONS = Export(
     "contributions", _l("Contributions"),
     _l("One row per contribution: number, times paid and created, status, channel, add-on, organiser, "
@@ -204,12 +206,12 @@ CONTRIBUTIONS = Export(
         Column("channel", _l("Channel"), CODE, CHANNEL_LABELS, width=18),
         *ADDON_COLUMNS,
         Column("organiser_id", _l("Organiser ID"), NUMBER),
-        Column("organisation", _l("Organiser"), width=24),
+        ORGANISATION,
         Column("quantity", _l("Quantity"), NUMBER),
         Column("unit_price_yen", _l("Unit price (yen)"), YEN),
         Column("amount_yen", _l("Amount (yen)"), YEN),
         Column("refunded_yen", _l("Refunded (yen)"), YEN),
-        Column("co2_g", _l("CO2 (kg)"), GRAMS),
+        CO2,
         Column("rate_yen_per_t", _l("Rate (yen per t-CO2)"), YEN),
         Column("batch_number", _l("Batch"), width=14),
         Column("display_name", _l("Name shown on the certificate"), width=20),
@@ -229,11 +231,11 @@ TOTALS = Export(
        "The same figures as the dashboard and the transparency page."),
     columns=(
         Column("month", _l("Month (Japan time)"), MONTH),
-        *ADDON_COLUMNS[:4], ADDON_COLUMNS[4],
-        Column("organisation", _l("Organiser"), width=24),
+        *ADDON_COLUMNS,
+        ORGANISATION,
         Column("contributions", _l("Contributions"), NUMBER),
         Column("paid_yen", _l("Paid (yen)"), YEN),
-        Column("co2_g", _l("CO2 (kg)"), GRAMS),
+        CO2,
     ),
     rows=_totals, filters=(FIRST_DAY, LAST_DAY),
 )
@@ -303,7 +305,7 @@ ADDON_CONTRIBUTIONS = Export(
         Column("paid_at", _l("Paid at (Japan time)"), DATETIME),
         Column("quantity", _l("Quantity"), NUMBER),
         Column("amount_yen", _l("Amount (yen)"), YEN),
-        Column("co2_g", _l("CO2 (kg)"), GRAMS),
+        CO2,
         Column("status", _l("Status"), CODE, CONTRIBUTION_STATUS_LABELS),
         Column("display_name", _l("Name shown on the certificate"), width=20),
     ),
