@@ -3,7 +3,8 @@
 Why our own writer: at 20 columns, openpyxl's write-only workbook managed about 2,000 rows/s on
 our machines and xlsxwriter's constant_memory mode about 5,500; the exports need 15,000 or more.
 An XLSX file is a zip of a few small XML parts and one sheet; writing the sheet's rows as strings
-straight into the zip runs at about 40,000 rows/s and holds one chunk of rows at a time.
+straight into the zip runs at about 30,000 rows/s (the whole export from the database: 20,000 to
+28,000, bench/exports.py) and holds one chunk of rows at a time.
 
 What the file holds: a bold header row, frozen and with a filter; real date and time cells
 (Asia/Tokyo, as Excel has no time zones) with a visible format; yen and kg with number formats;
