@@ -91,6 +91,7 @@ class Export:
     audience: str = STAFF           # who may download it: staff (and admins), admin, organiser
     audited: bool = True            # each download leaves an audit row (so it is a POST)
     stem: Callable[[dict[str, Any]], str] | None = None   # the file name without extension
+    sheet: Any = None               # the XLSX sheet's name (at most 31 characters) if not the label
 
     def filename(self, params: dict[str, Any], file_format: str) -> str:
         if self.stem is not None:
@@ -237,7 +238,7 @@ TOTALS = Export(
         Column("paid_yen", _l("Paid (yen)"), YEN),
         CO2,
     ),
-    rows=_totals, filters=(FIRST_DAY, LAST_DAY),
+    rows=_totals, filters=(FIRST_DAY, LAST_DAY), sheet=_l("Totals by month and add-on"),
 )
 BATCHES = Export(
     "batches", _l("Batches, purchases and invalidations"),
@@ -275,7 +276,7 @@ BATCHES = Export(
         Column("notice_file_id", _l("Notice file ID"), NUMBER),
         Column("corrected_fields", _l("Corrected fields"), width=16),
     ),
-    rows=_batches, filters=(FIRST_DAY, LAST_DAY),
+    rows=_batches, filters=(FIRST_DAY, LAST_DAY), sheet=_l("Batches"),
 )
 AUDIT = Export(
     "audit", _l("Audit log"),
@@ -310,7 +311,7 @@ ADDON_CONTRIBUTIONS = Export(
         Column("display_name", _l("Name shown on the certificate"), width=20),
     ),
     rows=lambda params: addon_contribution_rows(params["addon"].id),
-    audience=ORGANISER, audited=False,
+    audience=ORGANISER, audited=False, sheet=_l("Contributions"),
     stem=lambda params: f"contributions-{params['addon'].slug}-{utcnow().astimezone(JST):%Y%m%d}",
 )
 
@@ -439,7 +440,7 @@ def write_export(export: Export, params: dict[str, Any], options: FileOptions, t
     if options.file_format == XLSX:
         written.rows = xlsx.write_xlsx(sheet_columns(export, options.variant),
                                        sheet_rows(export, params, options.variant), target,
-                                       sheet_title=str(export.label), locale=locale)
+                                       sheet_title=str(export.sheet or export.label), locale=locale)
         return written
     replaced = Replacements()
     counted = _Counted(csv_rows(export, params, options.variant))

@@ -278,6 +278,22 @@ def test_xlsx_for_people_has_formats_widths_a_frozen_filtered_header(staff):
     assert widths["B"] >= 20 and widths["D"] >= 8 and all(w > 8 for w in widths.values())
 
 
+def test_sheet_names_fit_excels_31_characters(staff):
+    for kind, en in (("contributions", "Contributions"), ("totals", "Totals by month and add-on"),
+                     ("batches", "Batches")):
+        sheet = load_workbook(io.BytesIO(download(staff, kind, format="xlsx", headers=EN).data)).active
+        assert sheet.title == en
+
+
+def test_more_rows_than_excel_holds_is_a_message_not_a_broken_file(staff, monkeypatch):
+    from resident_app.web import xlsx_export
+    monkeypatch.setattr(xlsx_export, "MAX_ROWS", 3)
+    response = download(staff, "contributions", format="xlsx", headers=EN)
+    assert response.status_code == 422
+    assert "more rows than one Excel sheet holds" in response.get_data(as_text=True)
+    assert download(staff, "contributions", format="csv").status_code == 200
+
+
 # --- Shift_JIS -------------------------------------------------------------------------------------------
 
 def test_shift_jis_csv_opens_with_japanese_intact(staff):
