@@ -8,42 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort
-from flask_babel import lazy_gettext as _l
 
 from .extensions import db
-from .models import Batch, Contribution, ContributionStatus, CreditType, Invalidation, Registry
+from .models import Batch, Contribution, ContributionStatus, Invalidation
 from .services.batches import batch_view
 from .web.downloads import send_stored_file
+from .web.labels import CREDIT_TYPE_LABELS, REGISTRY_LABELS, credit_type_label, registry_label  # noqa: F401
 
 bp = Blueprint("evidence", __name__)
-
-CREDIT_TYPE_LABELS = {
-    CreditType.J_CREDIT: _l("J-Credit"),
-    CreditType.J_VER: _l("J-VER"),
-    CreditType.OTHER: _l("Other credit"),
-}
-REGISTRY_LABELS = {
-    Registry.J_CREDIT: _l("J-Credit registry"),
-    Registry.J_VER: _l("J-VER registry"),
-    Registry.OTHER: _l("Other registry"),
-}
-
-
-def credit_type_label(value: CreditType | str | None) -> str:
-    """The credit type's name in the page's language ("" for none)."""
-    try:
-        return str(CREDIT_TYPE_LABELS[CreditType(value)])
-    except ValueError:
-        return str(value or "")
-
-
-def registry_label(value: Registry | str | None) -> str:
-    """The registry's name in the page's language ("" for none)."""
-    try:
-        return str(REGISTRY_LABELS[Registry(value)])
-    except ValueError:
-        return str(value or "")
-
 
 bp.add_app_template_global(credit_type_label)
 bp.add_app_template_global(registry_label)

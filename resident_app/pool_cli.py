@@ -1,4 +1,5 @@
-"""`flask pool export`: the staff exports from the command line, the same rows as the pages."""
+"""`flask pool export`: the staff exports from the command line. The kinds, their filters and
+columns come from the export registry (resident_app/exporters.py), as on the staff page."""
 from __future__ import annotations
 
 import os
@@ -6,36 +7,28 @@ import tempfile
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
-from .models import ContributionStatus
-from .services.exports import KINDS, export_rows, record_export, tokyo_period
-from .web.csv_export import encode_rows
-from .web.xlsx_export import write_xlsx
+from .exporters import FORMATS, REGISTRY, VARIANTS, read_file_options, staff_exports, write_export
+from .services.exports import record_export
+from .web.csv_export import ENCODINGS
 
 CLI_ACTOR = "cli"
-STATUSES = ("all", *(s.value for s in ContributionStatus))
 
 
-class _Counted:
-    """Passes rows through, counting them."""
-
-    def __init__(self, rows) -> None:
-        self.rows, self.count = rows, 0
-
-    def __iter__(self):
-        for row in self.rows:
-            self.count += 1
-            yield row
-
-
-def _write_csv(rows, handle) -> int:
-    """Write the rows as CSV (UTF-8 with BOM); returns the number of data rows."""
-    counted = _Counted(rows)
-    for chunk in encode_rows(counted):
-        handle.write(chunk)
-    return max(counted.count - 1, 0)  # less the header
+def _filter_options(command):
+    """One option per filter name across the exports (--from, --to, --addon, --status...)."""
+    seen: dict[str, object] = {}
+    for export in staff_exports(admin=True):
+        for item in export.filters:
+            seen.setdefault(item.name, item)
+    for name, item in reversed(list(seen.items())):
+        kinds = ", ".join(e.identifier for e in staff_exports(admin=True) if item in e.filters)
+        command = click.option(f"--{name}", f"filter_{name}", default="",
+                               help=f"{item.hint} ({kinds}).")(command)
+    return command
 
 
 def register_pool_cli(app: Flask) -> None:
@@ -45,40 +38,53 @@ def register_pool_cli(app: Flask) -> None:
         group = AppGroup("pool", help="The municipal pool: contributions, totals and batches.")
         app.cli.add_command(group)
 
+    kinds = [e.identifier for e in staff_exports(admin=True)]
+
     @group.command("export")
-    @click.option("--from", "first", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-                  help="First day (Asia/Tokyo), included.")
-    @click.option("--to", "last", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-                  help="Last day (Asia/Tokyo), included.")
-    @click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+    @click.option("--kind", type=click.Choice(kinds), default="contributions", show_default=True,
+                  help="contributions: one row each; totals: month x add-on; batches: purchases and "
+                       "invalidations, corrections applied (by cut-off date); audit: the audit log.")
+    @_filter_options
+    @click.option("--format", "file_format", type=click.Choice(FORMATS), default="csv", show_default=True)
+    @click.option("--encoding", type=click.Choice(ENCODINGS), default="utf-8", show_default=True,
+                  help="CSV only: utf-8 (with BOM) or cp932 (Shift_JIS; characters it cannot hold become 〓).")
+    @click.option("--variant", type=click.Choice(VARIANTS), default="labels", show_default=True,
+                  help="labels: headers and codes in words (--lang); codes: stable column names and codes.")
+    @click.option("--lang", type=click.Choice(["ja", "en"]), default=None,
+                  help="The language of headers and labels (default: the site's default language).")
     @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
                   help="The file to write (replaced if it exists).")
-    @click.option("--kind", type=click.Choice(KINDS), default="contributions", show_default=True,
-                  help="contributions: one row each; totals: month x add-on; batches: purchases and "
-                       "invalidations, corrections applied (by cut-off date).")
-    @click.option("--status", type=click.Choice(STATUSES), default="paid", show_default=True,
-                  help="Contributions only: which status to export.")
-    def pool_export(first, last, file_format: str, out: Path, kind: str, status: str) -> None:
-        """Write an export for the days FROM to TO (Asia/Tokyo) as CSV (UTF-8 with BOM) or XLSX."""
-        if last.date() < first.date():
-            raise click.BadParameter("--to is before --from", param_hint="--to")
-        start, end = tokyo_period(first.date(), last.date())
-        rows = export_rows(kind, start=start, end=end,
-                           status=None if status == "all" else ContributionStatus(status))
-        out = out.resolve()
-        if not out.parent.is_dir():
-            raise click.ClickException(f"no such folder: {out.parent}")
-        # Written beside the target and renamed at the end: an interrupted export leaves no half file.
-        handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as target:
-                count = _write_csv(rows, target) if file_format == "csv" else write_xlsx(rows, target, sheet_title=kind)
-            os.replace(temporary, out)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
-        record_export(CLI_ACTOR, kind, {"format": file_format, "from": first.date().isoformat(),
-                                        "to": last.date().isoformat(), "rows": count, "file": out.name,
-                                        "status": status if kind == "contributions" else None})
-        click.echo(f"{kind}: {count} rows written to {out}")
+    def pool_export(kind: str, file_format: str, encoding: str, variant: str, lang: str | None, out: Path,
+                    **filters: str) -> None:
+        """Write an export (filters like the staff page's) as CSV or XLSX."""
+        export = REGISTRY[kind]
+        values = {name.removeprefix("filter_"): value for name, value in filters.items()}
+        lang = lang or current_app.config["BABEL_DEFAULT_LOCALE"]
+        with force_locale(lang):
+            params, errors = export.parse(values)
+            options, option_errors = read_file_options({"format": file_format, "encoding": encoding,
+                                                        "variant": variant})
+            errors.update(option_errors)
+            if errors:
+                raise click.UsageError("; ".join(f"--{name}: {message}" for name, message in errors.items()))
+            out = out.resolve()
+            if not out.parent.is_dir():
+                raise click.ClickException(f"no such folder: {out.parent}")
+            # Written beside the target and renamed at the end: an interrupted export leaves no half file.
+            handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+            try:
+                with os.fdopen(handle, "wb") as target:
+                    written = write_export(export, params, options, target, locale=lang)
+                os.replace(temporary, out)
+            except BaseException:
+                if os.path.exists(temporary):
+                    os.unlink(temporary)
+                raise
+        used = {name: value for name, value in values.items() if value and any(f.name == name for f in export.filters)}
+        record_export(CLI_ACTOR, kind, {**used, "format": file_format, "encoding": encoding, "variant": variant,
+                                        "lang": lang, "rows": written.rows, "file": out.name,
+                                        "replaced": written.replaced or None})
+        click.echo(f"{kind}: {written.rows} rows written to {out}")
+        if written.replaced:
+            click.echo(f"warning: {written.replaced} characters that Shift_JIS (CP932) cannot hold were written "
+                       "as 〓; use --encoding utf-8 to keep them.", err=True)

@@ -8,10 +8,12 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from ..public.labels import addon_kind_label
+from ..web.labels import organiser_name
 from ..web.htmx import is_htmx
 
 bp = Blueprint("organiser", __name__)
 bp.add_app_template_global(addon_kind_label)
+bp.add_app_template_global(organiser_name)  # staff see every add-on's owner
 
 
 @bp.before_request

@@ -134,8 +134,9 @@ def addon_preview(addon_id: int | None = None):
 
 
 @bp.get("/addons/<int:addon_id>")
-def addon(addon_id: int):
-    """Figures, a chart by day with its table, the link, QR code, poster, snippet and exports."""
+def addon(addon_id: int, export: dict | None = None):
+    """Figures, a chart by day with its table, the link, QR code, poster, snippet and exports
+    (`export`: the download form's values and message, when the download sends the page back)."""
     item = addon_or_404(addon_id)
     rate = current_rate()
     days = daily_totals(item)
@@ -150,4 +151,5 @@ def addon(addon_id: int):
         "organiser/addon.html", addon=item, totals=addon_totals(item), days=days, chart=chart,
         link=link, qr_svg=qr_svg, snippet=snippet, snippet_code=str(snippet), rate=rate,
         grams_per_unit=grams_per_unit, state=availability(item),
+        export=export or {"values": {}, "errors": {}, "replaced": 0},
     )

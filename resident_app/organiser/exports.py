@@ -1,34 +1,33 @@
-"""CSV download of an add-on's contributions: figures and the name residents chose to show, nothing else."""
+"""An add-on's contributions for its organiser: figures and the name residents chose to show, nothing
+else. Declared in the export registry (exporters.ADDON_CONTRIBUTIONS) like the staff exports; a GET,
+since it writes nothing (no audit row: organisers download only their own add-ons' figures)."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Iterator
+from flask import request
+from flask_babel import gettext as _
 
-from ..models import AddOn, utcnow
-from ..services.addons import TOKYO, exported_contributions
-from ..web.csv_export import csv_response
+from ..exporters import ADDON_CONTRIBUTIONS, prepare_download, read_file_options
+from ..web.xlsx_export import XlsxTooLarge
 from . import bp
 from .access import addon_or_404
-
-CSV_HEADER = ("number", "paid_at", "quantity", "amount_yen", "co2_g", "status", "display_name")
-
-
-def tokyo_iso(moment: datetime | None) -> str:
-    """An aware datetime as ISO 8601 in Asia/Tokyo, to the second: 2027-04-29T10:15:00+09:00."""
-    return moment.astimezone(TOKYO).isoformat(timespec="seconds") if moment else ""
+from .addons import addon as addon_page
 
 
-def contribution_rows(addon: AddOn) -> Iterator[tuple[object, ...]]:
-    """The header, then one row per paid or refunded contribution. No e-mail, no payment ids."""
-    yield CSV_HEADER
-    for row in exported_contributions(addon):
-        yield (row.number, tokyo_iso(row.paid_at), row.quantity, row.amount_yen, row.co2_g,
-               str(row.status), row.display_name)
-
-
-@bp.get("/addons/<int:addon_id>/contributions.csv")
-def addon_csv(addon_id: int):
-    """Streamed, so an add-on with many thousands of fares downloads in constant memory."""
-    addon = addon_or_404(addon_id)
-    stamp = utcnow().astimezone(TOKYO).strftime("%Y%m%d")
-    return csv_response(contribution_rows(addon), f"contributions-{addon.slug}-{stamp}.csv")
+@bp.get("/addons/<int:addon_id>/contributions")
+def addon_export(addon_id: int):
+    """CSV (UTF-8 or Shift_JIS) or XLSX; back to the add-on's page with a message if the choice
+    needs one (a Shift_JIS file that would lose characters, a file too large for Excel)."""
+    item = addon_or_404(addon_id)
+    values = {name: value.strip() for name, value in request.args.items()}
+    options, errors = read_file_options(values)
+    if not errors:
+        try:
+            download = prepare_download(ADDON_CONTRIBUTIONS, {"addon": item}, options,
+                                        accept_replaced=values.get("replace") == "1")
+        except XlsxTooLarge:
+            errors["format"] = _("That is more rows than one Excel sheet holds. Choose CSV.")
+        else:
+            if download.response is not None:
+                return download.response
+            return addon_page(addon_id, export={"values": values, "errors": {}, "replaced": download.replaced})
+    return addon_page(addon_id, export={"values": values, "errors": errors, "replaced": 0}), 422

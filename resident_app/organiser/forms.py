@@ -5,15 +5,14 @@ the service's, so the page can show both kinds beside their fields in one go."""
 from __future__ import annotations
 
 import re
-import unicodedata
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Mapping, Sequence
 
 from flask_babel import lazy_gettext as _l
 
 from ..models import AddOn, AddOnKind
 from ..services.addons import TOKYO, AddOnData
-from ..web.text import clean_text
+from ..web.text import YEARS, clean_text, normalise, parse_date  # noqa: F401  (staff pages import them from here)
 
 TEXT_FIELDS = ("title_ja", "title_en", "description_ja", "description_en", "place",
                "emissions_note_ja", "emissions_note_en")
@@ -24,14 +23,7 @@ MAX_DIGITS = 9
 GROUPED = re.compile(r"^\d{1,3}(,\d{3})+$")
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
                     "%Y/%m/%d %H:%M")
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
 INPUT_DATETIME = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
-YEARS = range(2000, 2101)
-
-
-def normalise(raw: str | None) -> str:
-    """NFKC: full-width digits, commas, colons and the yen sign become their ASCII forms."""
-    return unicodedata.normalize("NFKC", clean_text(raw))
 
 
 def parse_whole_number(raw: str | None, *, yen: bool = False) -> int | None:
@@ -62,20 +54,6 @@ def parse_local_datetime(raw: str | None) -> datetime | None:
             continue
         if moment.year in YEARS:
             return moment.replace(tzinfo=TOKYO).astimezone(timezone.utc)
-    raise ValueError(raw)
-
-
-def parse_date(raw: str | None) -> date | None:
-    text = normalise(raw)
-    if not text:
-        return None
-    for pattern in DATE_FORMATS:
-        try:
-            day = datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-        if day.year in YEARS:
-            return day
     raise ValueError(raw)
 
 

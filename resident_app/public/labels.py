@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..carbon.sources import InputError
 from ..web.i18n import number
+from ..web.labels import ADDON_KIND_LABELS, addon_kind_label  # noqa: F401  (pages import them from here)
 
 SOURCE_LABELS = {
     "electricity": _l("Electricity"),
@@ -15,13 +16,6 @@ SOURCE_LABELS = {
     "gasoline": _l("Gasoline"),
     "diesel": _l("Diesel"),
     "water": _l("Tap water"),
-}
-ADDON_KIND_LABELS = {
-    "event_ticket": _l("Event ticket surcharge"),
-    "community_bus": _l("Community bus offset fare"),
-    "eco_tour": _l("Eco-tour fare"),
-    "household": _l("Household offset"),
-    "other": _l("Offset add-on"),
 }
 UNIT_LABELS = {"kWh": "kWh", "m3": "m³", "L": "L", "yen": _l("yen")}
 
@@ -43,7 +37,3 @@ def error_message(error: InputError) -> str:
     if error.code == "invalid_household_size":
         return _("Enter the number of people as a whole number, 1 or more.")
     return _("Enter a number, for example 320 or 12.5.")
-
-
-def addon_kind_label(kind: str) -> str:
-    return str(ADDON_KIND_LABELS.get(str(kind), ADDON_KIND_LABELS["other"]))

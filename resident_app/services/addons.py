@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -28,8 +28,6 @@ MAX_PLACE = 200
 MAX_DESCRIPTION = 4000
 MAX_NOTE = 2000
 ORGANISER_KINDS = tuple(k for k in AddOnKind if k != AddOnKind.HOUSEHOLD)  # household is the programme's own
-# Contributions that brought money in; the organiser's export lists these (refunds marked as such).
-EXPORTED_STATUSES = (ContributionStatus.PAID, ContributionStatus.REFUNDED)
 
 
 @dataclass
@@ -276,13 +274,3 @@ def daily_totals(addon: AddOn) -> list[DayTotals]:
         bucket[2] += grams
     return [DayTotals(day, *values) for day, values in days.items()]
 
-
-def exported_contributions(addon: AddOn) -> Iterator[Any]:
-    """The add-on's paid and refunded contributions, oldest first, fetched in chunks: number,
-    paid_at, quantity, amount_yen, co2_g, status, display_name. Nothing else about the person."""
-    yield from db.session.execute(
-        select(Contribution.number, Contribution.paid_at, Contribution.quantity, Contribution.amount_yen,
-               Contribution.co2_g, Contribution.status, Contribution.display_name)
-        .where(Contribution.addon_id == addon.id, Contribution.status.in_(EXPORTED_STATUSES))
-        .order_by(Contribution.paid_at, Contribution.id)
-        .execution_options(yield_per=500))

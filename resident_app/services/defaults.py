@@ -9,8 +9,11 @@ from .factors import load_factor_set, read_factor_csv
 from .programme import current_rate, load_unit_prices, set_rate
 
 DEFAULT_FACTOR_FILE = DATA_DIR / "factor_sets" / "default.csv"
+# Stored as written (a later `flask seed` finds the set by this name); pages show it in their own
+# language through web/i18n.stored_text.
 DEFAULT_SET_NAME = "本プログラム標準係数 / Programme default factors"
 DEFAULT_EVENT_SET_NAME = "本プログラム標準イベント係数 / Programme default event factors"
+OPENING_RATE_REASON = "Opening rate"
 DEFAULT_SET_FISCAL_YEAR = "FY2026"
 DEFAULT_EFFECTIVE = date(2026, 4, 1)
 DEFAULT_RATE_YEN_PER_T = 10_000
@@ -33,7 +36,7 @@ def load_defaults(data_dir: Path = DATA_DIR) -> dict[str, object]:
                                     actor=SYSTEM_ACTOR)
     rate_created = False
     if current_rate() is None:
-        set_rate(DEFAULT_RATE_YEN_PER_T, actor=SYSTEM_ACTOR, reason="Opening rate",
+        set_rate(DEFAULT_RATE_YEN_PER_T, actor=SYSTEM_ACTOR, reason=OPENING_RATE_REASON,
                  effective_from=datetime(2026, 4, 1, tzinfo=timezone.utc))
         rate_created = True
     return {"factor_set_created": factor_result.created, "event_factor_set_created": event_result.created,

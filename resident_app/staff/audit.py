@@ -1,4 +1,5 @@
-"""The audit log (/staff/audit, administrators): who changed what and when, filterable, with a CSV."""
+"""The audit log (/staff/audit, administrators): who changed what and when, filterable; its download
+is the registry's "audit" export (staff/exports.py)."""
 from __future__ import annotations
 
 import json
@@ -11,12 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AuditEntry, User, utcnow
+from ..models import AuditEntry, User
 from ..organiser.forms import parse_date
-from ..services.exports import (TOKYO, AuditFilter, audit_actions, audit_query, audit_rows, record_export,
-                                tokyo_period)
-from ..web.csv_export import csv_response
-from . import actor, admin_required, bp
+from ..services.exports import AuditFilter, audit_actions, audit_query, tokyo_period
+from . import admin_required, bp
 
 PER_PAGE = 50
 
@@ -83,15 +82,4 @@ def audit():
     filters = {k: v for k, v in values.items() if v and k not in errors}
     return render_template("staff/audit.html", rows=rows, pagination=pagination, actions=audit_actions(),
                            values=values, errors=errors, filters=filters), 422 if errors else 200
-
-
-@bp.get("/audit.csv")
-@admin_required
-def audit_csv():
-    """The filtered log as CSV (UTF-8 with BOM), streamed."""
-    where, values, errors = _filters()
-    record_export(actor(), "audit", {k: v for k, v in values.items() if k not in errors})
-    stamp = utcnow().astimezone(TOKYO).strftime("%Y%m%d")
-    return csv_response(audit_rows(where), f"audit-log-{stamp}.csv")
-
 

@@ -12,9 +12,12 @@ from ..public.labels import addon_kind_label
 from ..services.pool import (pool_figures, pool_totals_by_addon, pool_totals_by_kind, pool_totals_by_month,
                              pool_totals_by_organiser)
 from ..web.i18n import locale_code
+from ..web.labels import organiser_name
 from . import bp
 from .charts import totals_bar_figure
 from .queries import awaiting_next_batch, flagged_contributions, open_batch_count
+
+bp.add_app_template_global(organiser_name)
 
 CHART_ROWS = 15  # the tables list every row; the charts show the largest
 
@@ -47,7 +50,7 @@ def dashboard():
         "month": figure([month_label(m.month) for m in months], months, horizontal=False),
         "addon": figure([(a.title_en if locale != "ja" and a.title_en else a.title_ja) for a in addons], addons),
         "kind": figure([addon_kind_label(k.kind) for k in kinds], kinds),
-        "organiser": figure([o.organisation or "–" for o in organisers], organisers),
+        "organiser": figure([organiser_name(o.owner_id, o.organisation) for o in organisers], organisers),
     }
     flagged, flagged_total = flagged_contributions()
     return render_template("staff/dashboard.html", figures=pool_figures(), awaiting=awaiting_next_batch(),

@@ -1,38 +1,28 @@
-"""Exports (/staff/exports): contributions, pooled totals by month and add-on, batches with their
-purchases and invalidations, as CSV (UTF-8 with BOM) or XLSX, streamed. The rows come from
-services.exports, which the `flask pool export` command uses as well."""
+"""Exports (/staff/exports): every export the registry (resident_app/exporters.py) offers staff,
+as CSV (UTF-8 with BOM, or Shift_JIS) or XLSX, with headers in the reader's language or as codes.
+
+A download is a POST: it writes an audit row (who took which residents' names, with which
+filters), and a GET must not write. The audit row stays in the database rather than only in the
+web server's access log because admins read it in the console beside every other staff action,
+it outlives log rotation, and it records the filters and format without putting them in a URL."""
 from __future__ import annotations
 
-from datetime import date
-
-from flask import render_template, request
+from flask import abort, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_login import current_user
 
-from ..extensions import db
-from ..models import AddOn, ContributionStatus, User, utcnow
-from ..organiser.forms import parse_date
-from ..services.exports import TOKYO, export_rows, record_export, tokyo_period
-from ..web.csv_export import csv_response
-from ..web.xlsx_export import xlsx_response
+from ..exporters import ADMIN, REGISTRY, STAFF, prepare_download, read_file_options, staff_exports
+from ..models import Role
+from ..services.exports import record_export
+from ..web.xlsx_export import XlsxTooLarge
 from . import actor, bp
-
-FORMATS = ("csv", "xlsx")
-
-
-def _choices() -> dict[str, list]:
-    addons = db.session.execute(select(AddOn.id, AddOn.title_ja, AddOn.title_en, AddOn.slug)
-                                .order_by(AddOn.title_ja, AddOn.id)).all()
-    organisers = db.session.execute(select(User.id, User.organisation, User.email)
-                                    .where(User.id.in_(select(AddOn.owner_id)))
-                                    .order_by(User.organisation, User.id)).all()
-    return {"addons": addons, "organisers": organisers, "statuses": list(ContributionStatus)}
 
 
 def _page(*, errors: dict[str, str] | None = None, values: dict[str, str] | None = None, form: str = "",
-          status: int = 200):
-    return render_template("staff/exports.html", errors=errors or {}, values=values or {}, form=form,
-                           **_choices()), status
+          replaced: int = 0, status: int = 200):
+    exports = staff_exports(admin=current_user.role == Role.ADMIN)
+    return render_template("staff/exports.html", exports=exports, errors=errors or {}, values=values or {},
+                           form=form, replaced=replaced), status
 
 
 @bp.get("/exports")
@@ -41,73 +31,31 @@ def exports():
     return _page()
 
 
-def _period(values: dict[str, str], errors: dict[str, str]) -> tuple[date | None, date | None]:
-    days: dict[str, date | None] = {}
-    for name in ("from", "to"):
+@bp.post("/exports/<identifier>")
+def export_download(identifier: str):
+    """Check the filters and options, leave an audit row, send the file. A Shift_JIS file that would
+    lose characters comes back as the form with a warning until the download is confirmed."""
+    export = REGISTRY.get(identifier)
+    if export is None or export.audience not in (STAFF, ADMIN):
+        abort(404)
+    if export.audience == ADMIN and current_user.role != Role.ADMIN:
+        abort(403)
+    values = {name: value.strip() for name, value in request.form.items() if name != "csrf_token"}
+    params, errors = export.parse(values)
+    options, option_errors = read_file_options(values)
+    errors.update(option_errors)
+    if not errors:
         try:
-            days[name] = parse_date(values.get(name))
-        except ValueError:
-            days[name], errors[name] = None, _("Enter a date such as 2027-04-01.")
-    if days["from"] and days["to"] and days["to"] < days["from"]:
-        errors["to"] = _("The last day must not come before the first.")
-    return days["from"], days["to"]
-
-
-def _int_choice(raw: str, allowed: set[int], errors: dict[str, str], name: str) -> int | None:
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) not in allowed:
-        errors[name] = _("Choose one of the options.")
-        return None
-    return int(raw)
-
-
-def _download(kind: str, fields: tuple[str, ...]):
-    values = {name: (request.args.get(name) or "").strip() for name in ("from", "to", "format", *fields)}
-    errors: dict[str, str] = {}
-    first, last = _period(values, errors)
-    file_format = values["format"] or "csv"
-    if file_format not in FORMATS:
-        errors["format"] = _("Choose CSV or Excel.")
-    options: dict[str, object] = {}
-    if kind == "contributions":
-        choices = _choices()
-        options["addon_id"] = _int_choice(values["addon"], {a.id for a in choices["addons"]}, errors, "addon")
-        options["owner_id"] = _int_choice(values["organiser"], {o.id for o in choices["organisers"]}, errors,
-                                          "organiser")
-        status = values["status"] or ContributionStatus.PAID.value
-        if status == "all":
-            options["status"] = None
-        elif status in {s.value for s in ContributionStatus}:
-            options["status"] = ContributionStatus(status)
-        else:
-            errors["status"] = _("Choose one of the options.")
+            download = prepare_download(export, params, options, accept_replaced=values.get("replace") == "1")
+        except XlsxTooLarge:
+            errors["format"] = _("That is more rows than one Excel sheet holds. Choose CSV or a shorter period.")
     if errors:
-        return _page(errors=errors, values=values, form=kind, status=422)
-    start, end = tokyo_period(first, last)
-    record_export(actor(), kind, {**values, "format": file_format})
-    rows = export_rows(kind, start=start, end=end, **options)
-    today = utcnow().astimezone(TOKYO).date()
-    span = "-".join(d.strftime("%Y%m%d") for d in (first, last) if d) or f"all-{today:%Y%m%d}"
-    filename = f"{kind}-{span}.{file_format}"
-    if file_format == "xlsx":
-        return xlsx_response(rows, filename, sheet_title=kind)
-    return csv_response(rows, filename)
+        return _page(errors=errors, values=values, form=identifier, status=422)
+    if download.response is None:
+        return _page(values=values, form=identifier, replaced=download.replaced)
+    if export.audited:
+        record_export(actor(), identifier, {**{k: v for k, v in values.items() if k != "replace"},
+                                            "format": options.file_format, "encoding": options.encoding,
+                                            "variant": options.variant, "replaced": download.replaced or None})
+    return download.response
 
-
-@bp.get("/exports/contributions")
-def exports_contributions():
-    """Contributions of a period (Japan time), optionally one add-on, one organiser, one status."""
-    return _download("contributions", ("addon", "organiser", "status"))
-
-
-@bp.get("/exports/totals")
-def exports_totals():
-    """Paid contributions per month (Japan time) and add-on."""
-    return _download("totals", ())
-
-
-@bp.get("/exports/batches")
-def exports_batches():
-    """Batches by cut-off date, each purchase and invalidation, with corrections applied."""
-    return _download("batches", ())

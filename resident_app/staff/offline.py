@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import Channel, Contribution, ContributionStatus
+from ..models import Channel, Contribution
 from ..services import DomainError
 from ..services.batches import record_offline_contribution, tokyo_today
 from ..web.i18n import locale_code, number, yen
+from ..web.labels import channel_label, contribution_status_label
 from ..web.text import clean_text
 from . import bp
 from .batches import field_errors
@@ -19,35 +19,7 @@ from .forms import BAD_DATE, FormState, read_date, whole_number
 from .queries import addon_choices, offline_receipt, user_email
 from .uploads import take_upload
 
-CHANNEL_LABELS = {
-    Channel.STRIPE: _l("Card or online payment (Stripe)"),
-    Channel.CASH: _l("Cash (for example a fare box)"),
-    Channel.BANK_TRANSFER: _l("Bank transfer"),
-}
-CONTRIBUTION_STATUS_LABELS = {
-    ContributionStatus.PENDING: _l("Awaiting payment"),
-    ContributionStatus.PAID: _l("Paid"),
-    ContributionStatus.FAILED: _l("Payment failed"),
-    ContributionStatus.EXPIRED: _l("Expired unpaid"),
-    ContributionStatus.REFUNDED: _l("Refunded"),
-}
 FIELDS = ("addon_id", "quantity", "channel", "received_on", "note", "display_name")
-
-
-def channel_label(channel: Channel | str) -> str:
-    try:
-        return str(CHANNEL_LABELS[Channel(channel)])
-    except ValueError:
-        return str(channel)
-
-
-def contribution_status_label(status: ContributionStatus | str) -> str:
-    try:
-        return str(CONTRIBUTION_STATUS_LABELS[ContributionStatus(status)])
-    except ValueError:
-        return str(status)
-
-
 bp.add_app_template_global(channel_label)
 bp.add_app_template_global(contribution_status_label)
 

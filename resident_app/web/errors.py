@@ -1,7 +1,9 @@
 """Error pages in the person's language; JSON for the API."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -28,6 +30,22 @@ def render_error(code: int, detail: str | None = None):
                            message=detail or message), code
 
 
+def without_trailing_slash() -> str | None:
+    """For a GET of /learn/ (a page that lives at /learn), where to send the visitor; else None."""
+    path = request.path
+    if request.method not in ("GET", "HEAD") or path == "/" or not path.endswith("/"):
+        return None
+    target = path.rstrip("/")
+    if not target.startswith("/") or target.startswith("//"):  # never a redirect off the site
+        return None
+    try:
+        current_app.url_map.bind("localhost").match(target, method="GET")
+    except HTTPException:
+        return None
+    query = urlsplit(request.full_path).query
+    return f"{target}?{query}" if query else target
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -37,4 +55,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Unhandled exceptions reach here as InternalServerError (outside tests, which propagate).
+        if error.code == 404 and (target := without_trailing_slash()):
+            return redirect(target, 301)  # /learn/ -> /learn: people type it, some sites link it so
         return render_error(error.code or 500)

@@ -7,9 +7,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
+from markupsafe import Markup, escape
+
+from ..services.defaults import DEFAULT_EVENT_SET_NAME, DEFAULT_SET_NAME, OPENING_RATE_REASON
 
 LOCALE_COOKIE = "lang"
+# Text the system itself stored (the default factor set's name, the opening rate's reason): shown
+# in the page's language. Text staff typed is shown as they typed it.
+STORED_TEXTS = {
+    DEFAULT_SET_NAME: _l("Programme default factors"),
+    DEFAULT_EVENT_SET_NAME: _l("Programme default event factors"),
+    OPENING_RATE_REASON: _l("Opening rate"),
+}
 
 
 def select_locale() -> str:
@@ -85,6 +96,25 @@ def local_datetime(value: datetime) -> str:
     return format_datetime(value, format="medium")
 
 
+# Terms that must not break across lines even at their inner punctuation (phrase breaking splits
+# カーボン・オフセット at the dot).
+KEEP_TOGETHER = ("カーボン・オフセット",)
+
+
+def keep_terms(text: str) -> Markup:
+    """The text, escaped, with each KEEP_TOGETHER term in a span that does not wrap."""
+    html = str(escape(text))
+    for term in KEEP_TOGETHER:
+        html = html.replace(term, f'<span class="keep">{term}</span>')
+    return Markup(html)
+
+
+def stored_text(text: str) -> str:
+    """A stored text in the page's language when the system wrote it; otherwise as typed."""
+    known = STORED_TEXTS.get(text)
+    return str(known) if known is not None else text
+
+
 def init_app(app: Flask) -> None:
     """Register the formats as Jinja filters and the locale in every template."""
     # pass_context stops Jinja from folding `100|yen` into a constant at compile time, which would
@@ -94,7 +124,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters.update({name: per_request(function) for name, function in {
         "yen": yen, "kg": kg, "tonnes": tonnes, "number": number, "percent": percent, "share": share,
-        "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year}.items()})
+        "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year,
+        "stored_text": stored_text, "keep_terms": keep_terms}.items()})
 
     @app.context_processor
     def locale_context() -> dict[str, object]:

@@ -1,10 +1,12 @@
-"""The organiser's CSV download: Excel-friendly, injection-safe, their own contributions only."""
+"""The organiser's download (exporters.ADDON_CONTRIBUTIONS): Excel-friendly, injection-safe, their own
+contributions only; CSV in UTF-8 or Shift_JIS, XLSX, headers in words or as codes."""
 import csv
 import io
 import re
 from datetime import datetime, timezone
 
 import pytest
+from openpyxl import load_workbook
 
 from resident_app.models import AddOn, ContributionStatus
 from resident_app.extensions import db
@@ -32,7 +34,7 @@ def exported(app, client):
     make_contribution(app, addon, status=ContributionStatus.PENDING, paid_at=None, number="OC-2026-000004")
     make_contribution(app, other_addon, display_name="Someone else", number="OC-2026-000005")
     login(client, "owner@npo.example.jp")
-    response = client.get(f"/organiser/addons/{addon}/contributions.csv")
+    response = client.get(f"/organiser/addons/{addon}/contributions?variant=codes")
     return addon, response
 
 
@@ -42,7 +44,7 @@ def rows_of(response) -> list[list[str]]:
 
 def test_csv_has_a_bom_the_header_and_crlf_lines(exported):
     _, response = exported
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.content_type == "text/csv; charset=utf-8"
     assert response.is_streamed
     assert response.data.startswith(b"\xef\xbb\xbf")  # utf-8-sig, so Japanese Excel reads it as UTF-8
     assert response.data[3:].startswith(",".join(HEADER).encode() + b"\r\n")
@@ -86,4 +88,48 @@ def test_csv_paid_amounts_equal_the_page_totals(app, client, exported):
 def test_csv_of_another_organisers_add_on_is_404(app, client, exported):
     with app.app_context():
         others = [a.id for a in db.session.query(AddOn).all() if a.owner.email == "other@npo.example.jp"]
-    assert client.get(f"/organiser/addons/{others[0]}/contributions.csv").status_code == 404
+    assert client.get(f"/organiser/addons/{others[0]}/contributions").status_code == 404
+
+
+def finish(response) -> None:
+    """End a streamed response nobody read: its generator holds the request's app context (and
+    with it the cached locale), which the test client would reuse for the next request."""
+    response.close()
+
+
+def test_headers_and_statuses_in_the_organisers_language(client, exported):
+    addon, response = exported
+    finish(response)
+    ja = rows_of(client.get(f"/organiser/addons/{addon}/contributions", headers={"Accept-Language": "ja"}))
+    assert ja[0] == ["参加番号", "支払日時（日本時間）", "口数", "金額（円）", "CO2（kg）", "状態", "参加証に表示する名前"]
+    assert ja[1][1:6] == ["2026-12-02 08:30:05", "2", "600", "60.000", "支払済み"]
+    assert ja[3][5] == "返金済み"
+    en = rows_of(client.get(f"/organiser/addons/{addon}/contributions", headers=EN))
+    assert en[0][0] == "Contribution number" and en[3][5] == "Refunded"
+
+
+def test_xlsx_and_shift_jis_for_the_organiser(client, exported):
+    addon, response = exported
+    finish(response)
+    response = client.get(f"/organiser/addons/{addon}/contributions?format=xlsx", headers=EN)
+    assert response.status_code == 200 and response.headers["Content-Disposition"].endswith('.xlsx')
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:G4"
+    assert sheet["B2"].value == datetime(2026, 12, 2, 8, 30, 5) and sheet["B2"].is_date
+    assert sheet["G2"].value == "=HYPERLINK(\"http://evil.example\",\"x\")" and sheet["G2"].data_type == "s"
+    sjis = client.get(f"/organiser/addons/{addon}/contributions?encoding=cp932", headers=EN)
+    assert sjis.content_type == "text/csv; charset=Shift_JIS"
+    assert list(csv.reader(io.StringIO(sjis.data.decode("cp932"))))[2][6] == "山田 花子"
+
+
+def test_shift_jis_sends_the_organiser_back_to_the_page_with_a_warning(app, client, exported):
+    addon, response = exported
+    finish(response)
+    make_contribution(app, addon, display_name="🍀 みどり", number="OC-2026-000009")
+    page = client.get(f"/organiser/addons/{addon}/contributions?encoding=cp932", headers=EN)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "1 character in this file cannot be written in Shift_JIS." in html and 'id="total-units"' in html
+    sent = client.get(f"/organiser/addons/{addon}/contributions?encoding=cp932&replace=1&variant=codes")
+    assert ["OC-2026-000009", "〓 みどり"] in [[r[0], r[6]] for r in csv.reader(io.StringIO(sent.data.decode("cp932")))]
+    assert client.get(f"/organiser/addons/{addon}/contributions?format=pdf", headers=EN).status_code == 422

@@ -42,7 +42,7 @@ def world(app):
 def addon_pages(addon_id: int) -> list[str]:
     base = f"/organiser/addons/{addon_id}"
     return [base, f"{base}/edit", f"{base}/qr.png", f"{base}/qr.svg", f"{base}/poster",
-            f"{base}/contributions.csv", f"{base}/preview?unit_price_yen=100"]
+            f"{base}/contributions", f"{base}/preview?unit_price_yen=100"]
 
 
 def post_form(client, url: str, **values):
@@ -130,7 +130,7 @@ def test_create_an_add_on_and_find_its_link_qr_poster_and_snippet(app, client, w
     link = f"http://localhost/a/{slug}"
     assert f'value="{link}"' in html
     assert f"/organiser/addons/{addon_id}/qr.png" in html and f"/organiser/addons/{addon_id}/qr.svg" in html
-    assert f"/organiser/addons/{addon_id}/poster" in html and f"/organiser/addons/{addon_id}/contributions.csv" in html
+    assert f"/organiser/addons/{addon_id}/poster" in html and f'action="/organiser/addons/{addon_id}/contributions"' in html
     assert f"/organiser/addons/{addon_id}/edit" in html
     snippet = re.search(r'<textarea id="snippet"[^>]*readonly[^>]*>(.*?)</textarea>', html, re.S).group(1)
     assert snippet.startswith(f'&lt;a href=&#34;{link}&#34; style=&#34;display:inline-block;')

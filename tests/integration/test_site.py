@@ -124,3 +124,35 @@ def test_constant_amounts_follow_each_requests_language(client):
     assert "100円" in client.get("/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "¥100" in english and "100円" not in english
+
+
+@pytest.mark.parametrize("url, target", [
+    ("/learn/", "/learn"), ("/learn/faq/", "/learn/faq"), ("/transparency/", "/transparency"),
+    ("/calculator/?period=year", "/calculator?period=year"),
+])
+def test_a_trailing_slash_leads_to_the_page(client, url, target):
+    response = client.get(url)
+    assert response.status_code == 301 and response.headers["Location"] == target
+    assert client.get(target).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/no-such-page/", "//evil.example/", "/learn/no/such/"])
+def test_a_trailing_slash_on_nothing_is_still_404(client, url):
+    response = client.get(url)
+    assert response.status_code in (404, 200) and "Location" not in response.headers
+
+
+def test_text_the_system_stored_reads_in_the_pages_language(client):
+    ja = client.get("/methodology", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    en = client.get("/methodology", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "「本プログラム標準係数」" in ja and "Programme default factors" not in ja
+    assert "&#34;Programme default factors&#34;" in en or '"Programme default factors"' in en
+    assert "本プログラム標準係数" not in en
+    rates_ja = client.get("/transparency", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "事業開始時のレート" in rates_ja and "Opening rate" not in rates_ja
+    assert "Opening rate" in client.get("/transparency", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_the_site_name_keeps_its_terms_whole(client):
+    html = client.get("/", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert '<span class="brand-name">東京 くらしのCO2と<span class="keep">カーボン・オフセット</span></span>' in html

@@ -51,7 +51,7 @@ def audit_rows(app, action: str) -> list[AuditEntry]:
 
 @pytest.mark.parametrize("url, staff_status, admin_only", [
     ("/staff/settings", 200, False), ("/staff/users", 200, False), ("/staff/exports", 200, False),
-    ("/staff/audit", 403, True), ("/staff/audit.csv", 403, True),
+    ("/staff/audit", 403, True),
 ])
 def test_who_may_open_the_pages(app, client, url, staff_status, admin_only):
     make_user(app, ORGANISER)
@@ -301,13 +301,19 @@ def test_the_audit_log_shows_filters_pages_and_exports(app, admin):
     assert "No entries match." in before.get_data(as_text=True)
     assert "Enter a date" in admin.get("/staff/audit?from=nonsense", headers=EN).get_data(as_text=True)
 
-    response = admin.get("/staff/audit.csv?action=rate.set")
+    assert 'action="/staff/exports/audit"' in admin.get("/staff/audit?action=rate.set").get_data(as_text=True)
+    response = post(admin, "/staff/exports/audit", {"action": "rate.set", "variant": "codes"}, page="/staff/audit")
     assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
     lines = response.data.decode("utf-8-sig").splitlines()
     assert lines[0] == "id,at,actor,action,object_type,object_id,before,after"
     assert len(lines) == 5 and all(",rate.set," in line for line in lines[1:])
     assert "+09:00" in lines[1]
     assert audit_rows(app, "export.download")[-1].after["action"] == "rate.set"
+
+
+def test_only_admins_download_the_audit_log(staff):
+    assert 'action="/staff/exports/audit"' not in staff.get("/staff/exports").get_data(as_text=True)
+    assert post(staff, "/staff/exports/audit", {}, page="/staff/exports").status_code == 403
 
 
 def test_the_audit_log_is_paginated(app, admin):
