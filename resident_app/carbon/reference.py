@@ -131,3 +131,31 @@ def saving_actions(data_dir: Path = DATA_DIR) -> tuple[SavingAction, ...]:
             )
         )
     return tuple(actions)
+
+
+AREAS: tuple[str, ...] = ("ku", "tama", "islands")  # 区部, 多摩, 島しょ
+
+
+@dataclass(frozen=True)
+class Municipality:
+    code: str  # 全国地方公共団体コード, 6 digits with the check digit
+    name_ja: str
+    name_kana: str
+    name_en: str
+    area: str
+
+    def name(self, locale: str) -> str:
+        return self.name_ja if locale == "ja" else self.name_en
+
+
+@lru_cache(maxsize=4)
+def municipalities(data_dir: Path = DATA_DIR) -> dict[str, Municipality]:
+    """Tokyo's 62 municipalities by code, in the file's order (wards, Tama, islands)."""
+    with open(data_dir / "tokyo_municipalities.csv", encoding="utf-8", newline="") as handle:
+        return {row["code"]: Municipality(row["code"], row["name_ja"], row["name_kana"], row["name_en"], row["area"])
+                for row in csv.DictReader(handle)}
+
+
+def is_municipality_code(value: object) -> bool:
+    """Six ASCII digits that name one of Tokyo's municipalities."""
+    return isinstance(value, str) and len(value) == 6 and value.isascii() and value in municipalities()
