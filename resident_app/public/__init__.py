@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from . import calculator, pages  # noqa: E402,F401  (routes register on import)
+from . import calculator, pages, statistics  # noqa: E402,F401  (routes register on import)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from ..carbon.reference import DATA_DIR
 from .factors import load_factor_set, read_factor_csv
+from .menus import seed_menus
 from .programme import current_rate, load_unit_prices, set_rate
+from .tariffs import seed_tariffs
 
 DEFAULT_FACTOR_FILE = DATA_DIR / "factor_sets" / "default.csv"
 DEFAULT_SET_NAME = "本プログラム標準係数 / Programme default factors"
@@ -17,7 +19,8 @@ SYSTEM_ACTOR = "system"
 
 
 def load_defaults(data_dir: Path = DATA_DIR) -> dict[str, object]:
-    """Load the default factor set, unit prices and the opening rate if they are not there yet."""
+    """Load the default factor set, unit prices, tariffs, electricity menus and the opening rate if
+    they are not there yet."""
     factor_result = load_factor_set(
         read_factor_csv(data_dir / "factor_sets" / "default.csv"),
         name=DEFAULT_SET_NAME, fiscal_year=DEFAULT_SET_FISCAL_YEAR,
@@ -25,10 +28,12 @@ def load_defaults(data_dir: Path = DATA_DIR) -> dict[str, object]:
     )
     prices_added = load_unit_prices(data_dir / "unit_prices.csv", effective_from=DEFAULT_EFFECTIVE,
                                     actor=SYSTEM_ACTOR)
+    tariff_rows = seed_tariffs(data_dir, actor=SYSTEM_ACTOR)
+    menus_added = seed_menus(data_dir, actor=SYSTEM_ACTOR)
     rate_created = False
     if current_rate() is None:
         set_rate(DEFAULT_RATE_YEN_PER_T, actor=SYSTEM_ACTOR, reason="Opening rate",
                  effective_from=datetime(2026, 4, 1, tzinfo=timezone.utc))
         rate_created = True
     return {"factor_set_created": factor_result.created, "unit_prices_added": prices_added,
-            "rate_created": rate_created}
+            "rate_created": rate_created, "tariff_rows_added": tariff_rows, "menus_added": menus_added}

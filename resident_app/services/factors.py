@@ -19,6 +19,8 @@ from .errors import DomainError
 
 FACTOR_COLUMNS = ("key", "label_ja", "label_en", "unit", "kg_co2_per_unit", "fiscal_year",
                   "confidence", "source")
+# Optional: the citation residents see (publisher, title, year, link). `source` is the staff's note.
+CITATION_COLUMNS = ("publisher_ja", "publisher_en", "title_ja", "title_en", "year", "url")
 CONFIDENCE_MARKS = ("P", "P*", "S", "D", "U")
 
 
@@ -60,6 +62,7 @@ def _validated(rows: Iterable[Mapping[str, str]]) -> list[dict[str, object]]:
             "unit": row["unit"].strip(), "kg_co2_per_unit": factor,
             "fiscal_year": row["fiscal_year"].strip(), "confidence": confidence,
             "source": row["source"].strip(),
+            **{f"cite_{name}": (row.get(name) or "").strip() for name in CITATION_COLUMNS},
         }
     missing = [s for s in SOURCES if s not in clean]
     if missing:

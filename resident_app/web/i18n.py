@@ -75,6 +75,16 @@ def fiscal_year(value: str) -> str:
     return text
 
 
+def cite_year(value: str) -> str:
+    """A citation's year: 'FY2022' as a fiscal year, '2024' as 2024年 in Japanese, others as written."""
+    text = str(value)
+    if text.startswith("FY"):
+        return fiscal_year(text)
+    if locale_code() == "ja" and text.isdigit() and len(text) == 4:
+        return f"{text}年"
+    return text
+
+
 def local_date(value: date | datetime) -> str:
     if isinstance(value, datetime):
         return format_date(value, format="long")
@@ -94,7 +104,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters.update({name: per_request(function) for name, function in {
         "yen": yen, "kg": kg, "tonnes": tonnes, "number": number, "percent": percent, "share": share,
-        "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year}.items()})
+        "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year,
+        "cite_year": cite_year}.items()})
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
