@@ -72,7 +72,18 @@ def fiscal_year(value: str) -> str:
     text = str(value)
     if locale_code() == "ja" and text.startswith("FY") and text[2:].isdigit():
         return f"{text[2:]}年度"
+    if locale_code() == "ja" and text.endswith(" guideline") and text[:4].isdigit():
+        return f"{text[:4]}年 ガイドライン"  # e.g. the LPG association's 2009 guideline
     return text
+
+
+def bilingual(value: str) -> str:
+    """A name stored as "日本語 / English" in the page's language; other names as written."""
+    text = str(value)
+    if " / " not in text:
+        return text
+    ja, en = text.split(" / ", 1)
+    return ja if locale_code() == "ja" else en
 
 
 def cite_year(value: str) -> str:
@@ -105,7 +116,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update({name: per_request(function) for name, function in {
         "yen": yen, "kg": kg, "tonnes": tonnes, "number": number, "percent": percent, "share": share,
         "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year,
-        "cite_year": cite_year}.items()})
+        "cite_year": cite_year, "bilingual": bilingual}.items()})
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
