@@ -77,6 +77,19 @@ def fiscal_year(value: str) -> str:
     return text
 
 
+def iso_date(value: str) -> str:
+    """An ISO date kept as text (a saved estimate's tariff date) in the page's long format."""
+    try:
+        return local_date(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def note_lang(value: str) -> str:
+    """"en" for a working note with no Japanese in it (most of the research data's notes), else "ja"."""
+    return "ja" if any("\u3040" <= ch <= "\u9fff" for ch in str(value)) else "en"
+
+
 def bilingual(value: str) -> str:
     """A name stored as "日本語 / English" in the page's language; other names as written."""
     text = str(value)
@@ -116,7 +129,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update({name: per_request(function) for name, function in {
         "yen": yen, "kg": kg, "tonnes": tonnes, "number": number, "percent": percent, "share": share,
         "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year,
-        "cite_year": cite_year, "bilingual": bilingual}.items()})
+        "cite_year": cite_year, "bilingual": bilingual, "iso_date": iso_date,
+        "note_lang": note_lang}.items()})
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
