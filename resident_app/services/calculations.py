@@ -33,6 +33,12 @@ from .tariffs import electricity_tariff_on, gas_tariff_on
 
 MAX_FORM_HOUSEHOLD = 6
 DEFAULT_OFFSET_PERCENT = 100
+# Results saved before the actions scaled with the household name the old fixed actions.
+LEGACY_ACTIONS = {"ac_cool_28": "cooling_setpoint", "ac_heat_20": "heating_setpoint", "ac_cool_1h": "cooling_hours",
+                  "ac_heat_1h": "heating_hours", "fridge_wall_gap": "fridge_wall", "led_ceiling": "led_living",
+                  "led_bulb": "led_living", "tv_1h_less": "tv_hour", "toilet_seat_temp": "toilet_temp",
+                  "dryer_natural": "laundry_air_dry", "eco_fuwari": "eco_start", "eco_early_off": "eco_accel_off",
+                  "re_plan_switch": "renewable_menu"}
 
 
 def today_in_tokyo() -> date:
@@ -295,7 +301,8 @@ def load_saved_input(result: SavedResult) -> CalculatorInput:
         contract_ampere=int(inputs.get("contract_ampere", DEFAULT_AMPERE)),
         electricity_menu=result.electricity_menu or UNKNOWN,
         municipality_code=result.municipality_code or "",
-        actions=list(result.actions), offset_percent=result.offset_percent,
+        actions=list(dict.fromkeys(LEGACY_ACTIONS.get(key, key) for key in result.actions)),
+        offset_percent=result.offset_percent,
         quantities={s: Decimal(q) for s, q in result.quantities.items()},
         estimates={s: BillEstimate(s, Decimal(e["bill_yen"]), Decimal(e["quantity_per_year"]), e["tariff_name_ja"],
                                    e["tariff_name_en"], e["tariff_from"], e.get("detail", ""))

@@ -11,6 +11,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..carbon.actions import action_infos, parameters
 from ..carbon.citations import FIELDS as CITATION_FIELDS, Citation
 from ..carbon.numbers import NumberError, parse_decimal
 from ..carbon.tariffs import CONTRACT_AMPERES
@@ -42,6 +43,8 @@ def calculator_settings() -> dict:
             "electricity": schedule_on(ELECTRICITY_KEY, date.max), "gas": schedule_on(GAS_KEY, date.max),
             "amperes": CONTRACT_AMPERES, "menus": all_menus(), "editing_menu": editing,
             "average_sets": average_sets(), "active_average_set": active_set(), "regions": REGIONS,
+            "actions": [(info, [p for (key, _name), p in parameters().items() if key == info.key])
+                        for info in action_infos().values()],
             "stats_results": sum(s.count for s in stats),
             "stats_shown": sum(1 for s in stats for summary in s.by_size.values() if summary.shown)}
 

@@ -303,3 +303,15 @@ def test_a_tiny_remainder_is_raised_to_the_smallest_payment(client):
     form["csrf_token"] = csrf_token(client)
     html = client.post("/calculator", data=form, headers=EN).get_data(as_text=True)
     assert 'href="/a/household?amount=100"' in html and "adjusted" in html
+
+
+def test_a_result_saved_with_the_old_fixed_actions_keeps_its_choices(client, app):
+    form = calculator_form(electricity="300", city_gas="20")
+    form["csrf_token"] = csrf_token(client)
+    link = client.post("/calculator/save", data=form).headers["Location"]
+    with app.app_context():
+        row = db.session.scalar(select(SavedResult))
+        row.actions = ["ac_cool_28", "eco_fuwari"]  # keys of the first release's fixed actions
+        db.session.commit()
+    html = client.get(link).get_data(as_text=True)
+    assert 'value="cooling_setpoint" checked' in html and remainder_kg(html) == "2,036"

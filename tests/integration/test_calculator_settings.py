@@ -35,8 +35,9 @@ def post(client, url: str, data: dict, **kwargs):
 
 def test_the_settings_page_shows_tariffs_menus_averages_and_working_notes(staff):
     html = staff.get("/staff/settings", headers=EN).get_data(as_text=True)
-    for anchor in ("tariffs", "adjustments", "menus", "averages", "municipal-stats"):
+    for anchor in ("tariffs", "adjustments", "menus", "averages", "action-models", "municipal-stats"):
         assert f'id="{anchor}"' in html
+    assert "Portal: 30.24 kWh/yr" in html  # each action's reference case, for staff
     assert "Juryo Dento B" in html and "1870.5" in html  # the 60 A basic charge
     assert "Working note:" in html and "verify" in html.lower()  # notes are for staff
     assert 'name="basic_30" type="text" value="935.25"' in html
