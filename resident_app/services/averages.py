@@ -10,7 +10,7 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..carbon.comparison import AverageRow, PhysicalAverage, merged_averages, national_rows, physical_averages
+from ..carbon.numbers import NumberError, parse_decimal
 from ..extensions import db
 from ..models import AverageRowRecord, AverageSet
 from .audit import add_audit
@@ -104,10 +105,10 @@ def read_average_table(text: str, region_filter: str = "") -> list[AverageRow]:
             continue
         size, fuel, metric = _size(line[size_at]), _fuel(line[fuel_at]), _metric(line[unit_at])
         try:
-            value = Decimal(_norm(line[value_at]).replace(",", ""))
-        except InvalidOperation:
+            value = parse_decimal(line[value_at])
+        except NumberError:  # e-Stat marks missing cells "-", "…" or "x"
             continue
-        if size is None or fuel is None or metric is None or not value.is_finite() or value < 0:
+        if size is None or fuel is None or metric is None or value is None:
             continue
         found[(size, fuel, metric[0])] = AverageRow("", size, fuel, metric[0], value, metric[1], "")
     if not found:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import csv
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..carbon.citations import DATA_DIR, Citation, citation
+from ..carbon.numbers import NumberError, parse_decimal
 from ..extensions import db
 from ..models import ElectricityMenu, FactorSet
 from .audit import add_audit
@@ -82,18 +83,14 @@ def save_menu(key: str, *, retailer_ja: str, retailer_en: str, menu_ja: str, men
     if not retailer_ja.strip() or not retailer_en.strip():
         errors["retailer_ja"] = _l("Enter the retailer's name in Japanese and in English.")
     value: Decimal | None = None
-    text = (factor or "").strip()
-    if key == UNKNOWN:
-        text = ""  # always the factor set's electricity factor
-    elif not text:
-        errors["factor"] = _l("Enter the menu's kg-CO2 per kWh, for example 0.421 (0 for a renewable menu).")
-    else:
+    if key != UNKNOWN:  # "I don't know" always uses the factor set's electricity factor
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or not 0 <= value <= MAX_FACTOR \
-                or value != value.quantize(Decimal("0.0001")):
+            value = parse_decimal(factor)
+        except NumberError:
+            value = Decimal(-1)
+        if value is None:
+            errors["factor"] = _l("Enter the menu's kg-CO2 per kWh, for example 0.421 (0 for a renewable menu).")
+        elif not 0 <= value <= MAX_FACTOR or value != value.quantize(Decimal("0.0001")):
             errors["factor"] = _l("Enter kg-CO2 per kWh between 0 and 2, with at most four decimals.")
             value = None
     if not fiscal_year.strip():

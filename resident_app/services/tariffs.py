@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..carbon.citations import DATA_DIR, Citation, citation
+from ..carbon.numbers import NumberError, parse_decimal
 from ..carbon.tariffs import CONTRACT_AMPERES, ElectricityTariff, GasTable, GasTariff, Tier
 from ..extensions import db
 from ..models import Tariff, TariffAdjustment, utcnow
@@ -128,16 +129,13 @@ def seed_tariffs(data_dir: Path = DATA_DIR, actor: str = "system") -> int:
 
 # --- staff changes ---------------------------------------------------------------------------------
 
-def _price(raw: str | None, errors: dict[str, str], field: str, *, allow_blank=False) -> Decimal | None:
-    text = (raw or "").strip().replace(",", "")
-    if not text and allow_blank:
-        return None
+def _price(raw: str | None, errors: dict[str, str], field: str) -> Decimal | None:
     try:
-        value = Decimal(text)
-    except InvalidOperation:
+        value = parse_decimal(raw, yen=True)
+    except NumberError:
         errors[field] = _l("Enter a number, for example 29.8.")
         return None
-    if not value.is_finite() or not 0 < value <= MAX_PRICE:
+    if value is None or not 0 < value <= MAX_PRICE:
         errors[field] = _l("Enter a price above 0.")
         return None
     return value
