@@ -183,6 +183,7 @@ def footprint():
                          for fuel, a in fair.averages.items()},
             "home_g_per_year": fair.home_g, "average_home_g_per_year": fair.average_home_g,
             "car_g_per_year": fair.car_g, "average_car_g_per_year": fair.average_car_g,
-            "home_energy_mj_per_year": tenth(fair.home_mj), "average_home_energy_mj_per_year": tenth(fair.average_home_mj),
+            "home_energy_mj_per_year": tenth(fair.home_mj),
+            "average_home_energy_mj_per_year": tenth(fair.average_home_mj),
         },
     })

@@ -72,7 +72,9 @@ def physical_averages(rows: Iterable[AverageRow], persons: int, gasoline_kg_per_
     size = size_key(persons)
     result: dict[str, PhysicalAverage] = {}
     for fuel in COMPARED:
-        direct = table.get((size, fuel, "quantity")) or (table.get((ALL, fuel, "quantity")) if fuel == "car_fuel" else None)
+        direct = table.get((size, fuel, "quantity"))
+        if direct is None and fuel == "car_fuel":  # car fuel is published for all households only
+            direct = table.get((ALL, fuel, "quantity"))
         if direct is not None:
             result[fuel] = PhysicalAverage(fuel, direct.value, UNITS[fuel], direct.year, direct.region, False,
                                            direct.citation)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
 
-from ..carbon import enduse, reference
+from ..carbon import enduse
 from ..carbon.actions import action_infos, parameters
 from ..carbon.citations import citation
 from ..carbon.comparison import COMPARED, national_rows, physical_averages

@@ -16,12 +16,14 @@ from sqlalchemy import select
 from ..carbon import enduse
 from ..carbon.actions import ActionPlan, Household, action_infos, plan_actions
 from ..carbon.comparison import FairComparison, compare_fairly
-from ..carbon.footprint import OFFSET_PERCENTS, Footprint, OffsetQuote, compute_footprint, quantity_from_bill, quote_offset
+from ..carbon.footprint import (OFFSET_PERCENTS, Footprint, OffsetQuote, compute_footprint, quantity_from_bill,
+                                quote_offset)
 from ..carbon.numbers import NumberError, parse_int
 from ..carbon.reference import is_municipality_code
 from ..carbon.sources import (BILL_SOURCES, PERIOD_MONTHS, SOURCES, InputError, parse_household_size,
                               parse_period, parse_quantity)
-from ..carbon.tariffs import CONTRACT_AMPERES, DEFAULT_AMPERE, TariffError, annual_cost, annual_quantity_from_bill
+from ..carbon.tariffs import (CONTRACT_AMPERES, DEFAULT_AMPERE, TariffError, annual_cost,
+                              annual_quantity_from_bill)
 from ..extensions import db
 from ..models import ElectricityMenu, FactorSet, SavedResult, utcnow
 from .audit import add_audit

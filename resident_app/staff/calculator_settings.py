@@ -56,7 +56,8 @@ def _rerender(errors: dict[str, str], values: dict[str, str]):
 
 
 def _citation_from(prefix: str) -> Citation:
-    return Citation.from_mapping({name: clean_text(request.form.get(f"{prefix}cite_{name}")) for name in CITATION_FIELDS})
+    return Citation.from_mapping({name: clean_text(request.form.get(f"{prefix}cite_{name}"))
+                                  for name in CITATION_FIELDS})
 
 
 def _prefixed(error: DomainError, prefix: str, fallback: str) -> dict[str, str]:
