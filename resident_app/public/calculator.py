@@ -43,17 +43,17 @@ def _grouped(results) -> list[tuple[str, list]]:
     return list(groups.items())
 
 
-def _layout_key(calc) -> str:
+def _layout_key(calc, offer) -> str:
     """What the page's structure depends on; the figures inside it may change freely."""
     if calc is None or not calc.data.has_values:
         return "empty"
-    parts = [",".join(r.key for r in calc.plan.results), str(bool(calc.quote)),
-             str(bool(_household_offer(calc)))]
+    parts = [",".join(r.key for r in calc.plan.results), str(bool(calc.quote)), str(bool(offer))]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
 def _page_context(data: CalculatorInput, calc, *, saved=None) -> dict:
     errors = {name: error_message(err) for name, err in data.errors.items()}
+    offer = _household_offer(calc)
     context = {
         "data": data, "calc": calc, "errors": errors, "saved": saved,
         "sources": SOURCES, "bill_sources": BILL_SOURCES, "units": UNITS,
@@ -61,7 +61,7 @@ def _page_context(data: CalculatorInput, calc, *, saved=None) -> dict:
         "offset_percents": OFFSET_PERCENTS, "amperes": CONTRACT_AMPERES, "menus": listed_menus(),
         "municipality_groups": [(AREA_LABELS[a], [m for m in municipalities().values() if m.area == a])
                                 for a in AREAS],
-        "rate": current_rate(), "household_offer": _household_offer(calc), "layout": _layout_key(calc),
+        "rate": current_rate(), "household_offer": offer, "layout": _layout_key(calc, offer),
         "in_statistics": bool(saved and saved.in_statistics),
         "error_fields": ["household_size", "period", "contract_ampere", "electricity_menu", "municipality",
                          *SOURCES],

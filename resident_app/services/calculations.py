@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from .menus import UNKNOWN, menu_by_key, menu_factor
 from .programme import current_unit_prices
 from .tariffs import electricity_tariff_on, gas_tariff_on
 
+TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_FORM_HOUSEHOLD = 6
 DEFAULT_OFFSET_PERCENT = 100
 # Results saved before the actions scaled with the household name the old fixed actions.
@@ -44,9 +46,8 @@ LEGACY_ACTIONS = {"ac_cool_28": "cooling_setpoint", "ac_heat_20": "heating_setpo
 
 
 def today_in_tokyo() -> date:
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo("Asia/Tokyo")).date()
+    """Tariffs and adjustments are chosen by the day in Tokyo."""
+    return utcnow().astimezone(TOKYO).date()
 
 
 @dataclass(frozen=True)
