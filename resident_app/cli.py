@@ -37,10 +37,11 @@ def register_cli(app: Flask) -> None:
             click.echo(f"demo: organiser {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}, "
                        f"staff {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
         click.echo(
-            "defaults: factor set {}, event factor set {}, {} unit prices added, rate {}".format(
+            "defaults: factor set {}, event factor set {}, {} unit prices added, {} tariff rows added, "
+            "{} electricity menus added, rate {}".format(
                 "created" if result["factor_set_created"] else "already there",
                 "created" if result["event_factor_set_created"] else "already there",
-                result["unit_prices_added"],
+                result["unit_prices_added"], result["tariff_rows_added"], result["menus_added"],
                 "created" if result["rate_created"] else "already there",
             )
         )

@@ -1,23 +1,46 @@
-"""GET /api/v1/factors and POST /api/v1/footprint: the calculator's arithmetic, checkable by anyone."""
+"""GET /api/v1/factors, POST /api/v1/footprint, GET /api/v1/electricity-menus: the calculator's
+arithmetic, checkable by anyone. JSON types are checked before values; every error is per field."""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import jsonify, request
 from flask_babel import gettext as _
 
 from ..carbon import reference
-from ..carbon.footprint import compute_footprint
-from ..carbon.sources import API_FIELDS, SOURCES, InputError, parse_household_size, parse_period, parse_quantity
+from ..carbon.comparison import UNITS as COMPARED_UNITS
+from ..carbon.municipalities import is_municipality_code
+from ..carbon.sources import API_FIELDS, BILL_SOURCES, SOURCES, InputError, parse_household_size, parse_period
 from ..extensions import csrf
 from ..public.labels import error_message
+from ..services.calculations import CalculatorInput, calculate, parse_ampere, read_values, today_in_tokyo
 from ..services.factors import active_factor_set
+from ..services.menus import UNKNOWN, listed_menus, menu_by_key, menu_factor
+from ..services.programme import current_rate
+from ..web.i18n import locale_code
 from . import bp
+
+BILL_FIELDS: dict[str, str] = {"electricity": "electricity_bill_yen", "city_gas": "city_gas_bill_yen"}
+OTHER_FIELDS = ("period", "household_size", "contract_ampere", "electricity_menu", "municipality_code")
+ESTIMATE_FIELDS = {"electricity": "electricity_kwh_per_year", "city_gas": "city_gas_m3_per_year"}
 
 
 def decimal_text(value: Decimal) -> str:
     """A Decimal without trailing zeros and never in exponent form: 0.423000 -> '0.423'."""
     return format(value.normalize(), "f")
+
+
+def tenth(value: Decimal) -> float:
+    """A quantity as a JSON number to 0.1 (a display value, never money)."""
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def citation_text(citation, locale: str) -> str:
+    """A one-line citation in the request's language: publisher, title, year (never a staff note)."""
+    if not citation:
+        return ""
+    parts = [citation.publisher(locale), citation.title(locale), citation.year]
+    return ", ".join(p for p in parts if p)
 
 
 def _factor_set_or_503():
@@ -29,67 +52,139 @@ def _factor_set_or_503():
 
 @bp.get("/factors")
 def factors():
-    """The factor set in use, every factor with its unit, source and confidence mark."""
+    """The factor set in use, every factor with its unit, citation and confidence mark."""
     factor_set, failure = _factor_set_or_503()
     if failure:
         return failure
+    locale = locale_code()
     return jsonify({
         "factor_set": {"id": factor_set.id, "name": factor_set.name, "fiscal_year": factor_set.fiscal_year,
                        "effective_from": factor_set.effective_from.isoformat()},
         "factors": [{"key": f.key, "unit": f.unit, "kg_co2_per_unit": decimal_text(f.kg_co2_per_unit),
-                     "fiscal_year": f.fiscal_year, "source": f.source, "confidence": f.confidence}
+                     "fiscal_year": f.fiscal_year, "source": citation_text(f.citation, locale),
+                     "source_url": f.citation.url, "confidence": f.confidence}
                     for f in factor_set.factors],
     })
+
+
+@bp.get("/electricity-menus")
+def electricity_menus():
+    """The menus a household may name in `electricity_menu`: key, label, kg-CO2 per kWh."""
+    factor_set, failure = _factor_set_or_503()
+    if failure:
+        return failure
+    locale = locale_code()
+    return jsonify([{"key": m.key, "label": m.label(locale), "kg_co2_per_kwh": decimal_text(menu_factor(m, factor_set)),
+                     "fiscal_year": m.fiscal_year, "confidence": m.confidence,
+                     "source": citation_text(m.citation, locale), "source_url": m.citation.url}
+                    for m in listed_menus()])
+
+
+def _is_number(value: object) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _read(payload: dict, errors: dict[str, str]) -> CalculatorInput:
+    """The payload as the calculator's input; JSON types first, then values."""
+    data = CalculatorInput()
+    try:
+        data.period = parse_period(payload.get("period"))
+    except InputError as error:
+        errors["period"] = error_message(error)
+    raw_size = payload.get("household_size")
+    try:
+        if isinstance(raw_size, str):  # JSON numbers only, as for the quantities
+            raise InputError("invalid_household_size")
+        data.household_size = parse_household_size(raw_size)
+    except InputError as error:
+        errors["household_size"] = error_message(error)
+    ampere = payload.get("contract_ampere")
+    ampere_errors: dict[str, InputError] = {}
+    if not _is_number(ampere):
+        ampere_errors["contract_ampere"] = InputError("invalid_ampere")
+    else:
+        data.contract_ampere = parse_ampere(ampere, ampere_errors)
+    errors.update({name: error_message(err) for name, err in ampere_errors.items()})
+    menu = payload.get("electricity_menu", UNKNOWN)
+    if menu is None:
+        menu = UNKNOWN
+    if not isinstance(menu, str) or menu_by_key(menu) is None:
+        errors["electricity_menu"] = error_message(InputError("unknown_menu"))
+    else:
+        data.electricity_menu = menu
+    code = payload.get("municipality_code")
+    if code is not None:
+        if not is_municipality_code(code):
+            errors["municipality_code"] = error_message(InputError("unknown_municipality"))
+        else:
+            data.municipality_code = code
+    values: dict[str, object] = {}
+    bills: dict[str, bool] = {}
+    names: dict[str, str] = {}
+    for source in SOURCES:
+        field, bill_field = API_FIELDS[source], BILL_FIELDS.get(source)
+        quantity, bill = payload.get(field), payload.get(bill_field) if bill_field else None
+        if quantity is not None and bill is not None:
+            errors[bill_field] = _("Give either %(quantity)s or %(bill)s, not both.", quantity=field, bill=bill_field)
+            continue
+        use_bill = bill is not None
+        name = bill_field if use_bill else field
+        value = bill if use_bill else quantity
+        if not _is_number(value):  # the API takes JSON numbers, not text
+            errors[name] = error_message(InputError("invalid"))
+            continue
+        values[source], bills[source], names[source] = value, use_bill, name
+    if not errors:
+        read_values(data, values, bills, today_in_tokyo(), names)
+        errors.update({name: error_message(err) for name, err in data.errors.items()})
+    return data
 
 
 @csrf.exempt
 @bp.post("/footprint")
 def footprint():
-    """Yearly grams per source for the quantities given; 400 with per-field errors otherwise."""
+    """Yearly grams per source, the bill estimates, the actions that apply and the fair comparison;
+    400 with per-field errors otherwise."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return jsonify({"errors": {"body": _("Send a JSON object, for example {\"period\": \"month\", "
                                              "\"household_size\": 2, \"electricity_kwh\": 300}.")}}), 400
     errors: dict[str, str] = {}
-    period = "month"
-    try:
-        period = parse_period(payload.get("period"))
-    except InputError as error:
-        errors["period"] = error_message(error)
-    household_size = 1
-    try:
-        raw_size = payload.get("household_size")
-        if isinstance(raw_size, str):  # JSON numbers only, as for the quantities
-            raise InputError("invalid_household_size")
-        household_size = parse_household_size(raw_size)
-    except InputError as error:
-        errors["household_size"] = error_message(error)
-    quantities: dict[str, Decimal] = {}
-    for source in SOURCES:
-        field = API_FIELDS[source]
-        value = payload.get(field)
-        if isinstance(value, str):  # the API takes JSON numbers, not text
-            errors[field] = error_message(InputError("invalid"))
-            continue
-        try:
-            quantities[source] = parse_quantity(source, value, period)
-        except InputError as error:
-            errors[field] = error_message(error)
-    unknown = sorted(set(payload) - {"period", "household_size", *API_FIELDS.values()})
-    for field in unknown:
+    known = {*API_FIELDS.values(), *BILL_FIELDS.values(), *OTHER_FIELDS}
+    for field in sorted(set(payload) - known):
         errors[field] = _("Unknown field.")
+    data = _read(payload, errors)
     if errors:
         return jsonify({"errors": errors}), 400
     factor_set, failure = _factor_set_or_503()
     if failure:
         return failure
-    result = compute_footprint(quantities, period, factor_set.factor_map())
-    average = reference.average_for(household_size)
+    rate = current_rate()
+    calc = calculate(data, factor_set, rate.yen_per_t if rate else None)
+    average = reference.average_for(data.household_size)
+    fair = calc.comparison
     return jsonify({
-        "total_g_per_year": result.total_g,
-        "by_source_g_per_year": result.by_source_g,
+        "total_g_per_year": calc.footprint.total_g,
+        "by_source_g_per_year": calc.footprint.by_source_g,
         "average_home_g_per_year": average.total_home_g,
         "average_car_g_per_year": reference.car_average_g(),
         "household_size_used_for_average": average.persons,
         "factor_set_id": factor_set.id,
+        "electricity_menu": data.electricity_menu,
+        "electricity_kg_co2_per_kwh": decimal_text(calc.electricity_factor),
+        "municipality_code": data.municipality_code or None,
+        "estimated_quantities": {ESTIMATE_FIELDS[s]: tenth(e.quantity_per_year)
+                                 for s, e in data.estimates.items() if s in BILL_SOURCES},
+        "actions": [{"key": r.key, "end_use": r.info.end_use, "source": r.main_source,
+                     "saving_g_per_year": r.saving_g, "saving_yen_per_year": r.saving_yen,
+                     "by_source_g_per_year": r.by_source_g} for r in calc.plan.results],
+        "comparison": {
+            "basis": fair.basis, "region": fair.region, "household_size": fair.persons,
+            "averages": {f"{fuel}_{COMPARED_UNITS[fuel].lower()}_per_year": tenth(a.quantity)
+                         for fuel, a in fair.averages.items()},
+            "home_g_per_year": fair.home_g, "average_home_g_per_year": fair.average_home_g,
+            "car_g_per_year": fair.car_g, "average_car_g_per_year": fair.average_car_g,
+            "home_energy_mj_per_year": tenth(fair.home_mj),
+            "average_home_energy_mj_per_year": tenth(fair.average_home_mj),
+        },
     })

@@ -1,4 +1,4 @@
-"""Reference figures shipped with the site: national averages and saving actions, with sources."""
+"""Reference figures shipped with the site: national and regional household averages."""
 from __future__ import annotations
 
 import csv
@@ -28,23 +28,6 @@ class Figure:
     fiscal_year: str
     confidence: str
     source: str
-
-
-@dataclass(frozen=True)
-class SavingAction:
-    key: str
-    label_ja: str
-    label_en: str
-    category: str
-    energy_source: str
-    saving_amount: Decimal | None
-    saving_unit: str
-    saving_yen_per_year: int | None
-    assumption: str
-    source: str
-
-    def label(self, locale: str) -> str:
-        return self.label_ja if locale == "ja" else self.label_en
 
 
 def _rows(name: str, data_dir: Path) -> list[dict[str, str]]:
@@ -107,27 +90,3 @@ def _decimal_or_none(text: str) -> Decimal | None:
         return Decimal(text)
     except ArithmeticError:
         return None
-
-
-@lru_cache(maxsize=4)
-def saving_actions(data_dir: Path = DATA_DIR) -> tuple[SavingAction, ...]:
-    """Reduction actions in file order; blank figures stay None (never guessed)."""
-    actions = []
-    for row in _rows("saving_actions.csv", data_dir):
-        amount = row["saving_amount"].strip()
-        yen = row["saving_yen_per_year"].strip()
-        actions.append(
-            SavingAction(
-                key=row["key"],
-                label_ja=row["label_ja"],
-                label_en=row["label_en"],
-                category=row["category"],
-                energy_source=row["energy_source"],
-                saving_amount=Decimal(amount) if amount else None,
-                saving_unit=row["saving_unit"],
-                saving_yen_per_year=int(yen) if yen else None,
-                assumption=row["assumption"],
-                source=row["source"],
-            )
-        )
-    return tuple(actions)

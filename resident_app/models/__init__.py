@@ -6,13 +6,15 @@ from .enums import (AccountStatus, AddOnKind, Channel, ContributionStatus, Illeg
                     Role)
 from .events import Event, EventSurveyAnswer
 from .factors import Factor, FactorSet, UnitPrice
+from .household import AverageRowRecord, AverageSet, ElectricityMenu, Tariff, TariffAdjustment
 from .pool import (Batch, BatchStatus, CreditPurchase, CreditType, Invalidation, InvalidationCorrection,
                    OfflineReceipt, Registry, StoredFile)
 from .programme import ConversionRate
 from .results import SavedResult
 from .types import utcnow
 
-__all__ = ["AccountStatus", "AddOn", "AddOnKind", "AuditEntry", "Batch", "BatchStatus", "Channel",
-           "Contribution", "ContributionStatus", "ConversionRate", "CreditPurchase", "CreditType", "Event",
-           "EventSurveyAnswer", "Factor", "FactorSet", "IllegalTransition", "Invalidation", "InvalidationCorrection", "OfflineReceipt",
-           "Registry", "Role", "SavedResult", "StoredFile", "StripeEvent", "UnitPrice", "User", "utcnow"]
+__all__ = ["AccountStatus", "AddOn", "AddOnKind", "AuditEntry", "AverageRowRecord", "AverageSet", "Batch",
+           "BatchStatus", "Channel", "Contribution", "ContributionStatus", "ConversionRate", "CreditPurchase",
+           "CreditType", "ElectricityMenu", "Event", "EventSurveyAnswer", "Factor", "FactorSet",
+           "IllegalTransition", "Invalidation", "InvalidationCorrection", "OfflineReceipt", "Registry", "Role",
+           "SavedResult", "StoredFile", "StripeEvent", "Tariff", "TariffAdjustment", "UnitPrice", "User", "utcnow"]

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .citations import CitedMixin
 from .types import UTCDateTime, utcnow
 
 
@@ -34,8 +35,8 @@ class FactorSet(db.Model):
         return {f.key: f.kg_co2_per_unit for f in self.factors}
 
 
-class Factor(db.Model):
-    """kg-CO2 per unit of one source, with where the figure comes from."""
+class Factor(CitedMixin, db.Model):
+    """kg-CO2 per unit of one source; the citation is for residents, `source` is the staff's working note."""
 
     __tablename__ = "factors"
     __table_args__ = (UniqueConstraint("factor_set_id", "key", name="uq_factors_set_key"),)
@@ -56,8 +57,9 @@ class Factor(db.Model):
         return self.label_ja if locale == "ja" else self.label_en
 
 
-class UnitPrice(db.Model):
-    """Yen per unit of a source from a date on; the latest in force is used for bill estimates."""
+class UnitPrice(CitedMixin, db.Model):
+    """Yen per unit of a source from a date on, for yen saved on fuels without a tariff (gasoline,
+    kerosene, LPG, water). The citation is for residents; `source` is the staff's working note."""
 
     __tablename__ = "unit_prices"
     __table_args__ = (UniqueConstraint("key", "effective_from", name="uq_unit_prices_key_from"),)

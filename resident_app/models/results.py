@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Numeric, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -27,5 +28,13 @@ class SavedResult(db.Model):
     offset_percent: Mapped[int]
     total_g: Mapped[int]
     remainder_g: Mapped[int]
+    # The electricity menu chosen and its factor when saved, so a later edit of the menu list
+    # never changes a saved result; the municipality only if the resident chose one.
+    electricity_menu: Mapped[str | None] = mapped_column(String(50))
+    electricity_kg_co2_per_kwh: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
+    municipality_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    household_size: Mapped[int | None]
+    # Ticked by the resident: counted, anonymously, in the municipality's public statistics.
+    in_statistics: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     factor_set: Mapped[FactorSet] = relationship()

@@ -30,7 +30,7 @@ event_labels.register(bp)
 
 def municipality_options() -> list[tuple[str, str]]:
     locale = locale_code()
-    return [("", _("Choose…"))] + [(m.code, m.name(locale)) for m in municipalities()]
+    return [("", _("Choose…"))] + [(m.code, m.name(locale)) for m in municipalities().values()]
 
 
 def survey_link(event: Event) -> str:

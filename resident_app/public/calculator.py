@@ -1,47 +1,78 @@
-"""The household CO2 calculator (見える化): form, live result, save, share and delete."""
+"""The household CO2 calculator (見える化): form, live result, save, share and delete.
+
+Live updates (htmx) answer with out-of-band swaps of the figures only: the actions list with its
+labels and sources stays in the page unless the set or order of actions changes, and controls are
+never replaced under the reader's cursor (see templates/public/_live.html)."""
 from __future__ import annotations
 
-from decimal import Decimal
+import hashlib
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from ..carbon.citations import citation
 from ..carbon.footprint import OFFSET_PERCENTS
+from ..carbon.municipalities import AREAS, municipalities
 from ..carbon.sources import BILL_SOURCES, CAR_SOURCES, HOME_SOURCES, SOURCES, UNITS
+from ..carbon.tariffs import CONTRACT_AMPERES
 from ..extensions import db
 from ..models import AddOn
 from ..services import DomainError
-from ..services.payments import availability
-from ..services.programme_content import HOUSEHOLD_SLUG
-from ..services.calculations import (CalculatorInput, calculate, delete_result, find_saved,
-                                     load_saved_input, parse_form, save_result)
+from ..services.calculations import (CalculatorInput, calculate, delete_result, find_saved, load_saved_input,
+                                     parse_form, save_result)
 from ..services.factors import active_factor_set
-from ..services.programme import current_rate, current_unit_prices
+from ..services.menus import listed_menus
+from ..services.payments import availability
+from ..services.programme import current_rate
+from ..services.programme_content import HOUSEHOLD_SLUG
 from ..web import charts
-from ..web.htmx import render_page_or_partial
+from ..web.htmx import is_htmx
 from ..web.i18n import locale_code
 from . import bp
-from .labels import SOURCE_LABELS, error_message
+from .labels import AREA_LABELS, END_USE_LABELS, FUEL_LABELS, SOURCE_LABELS, error_message
+
+TOP_ACTIONS = 5
 
 
-def _unit_prices() -> dict:
-    return current_unit_prices()
+def _grouped(results) -> list[tuple[str, list]]:
+    """Actions grouped by end use, groups in the order of their best action."""
+    groups: dict[str, list] = {}
+    for result in results:
+        groups.setdefault(result.info.end_use, []).append(result)
+    return list(groups.items())
+
+
+def _layout_key(calc, offer) -> str:
+    """What the page's structure depends on; the figures inside it may change freely."""
+    if calc is None or not calc.data.has_values:
+        return "empty"
+    parts = [",".join(r.key for r in calc.plan.results), str(bool(calc.quote)), str(bool(offer))]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
 def _page_context(data: CalculatorInput, calc, *, saved=None) -> dict:
-    prices = _unit_prices()
-    errors = {field: error_message(err) for field, err in data.errors.items()}
+    errors = {name: error_message(err) for name, err in data.errors.items()}
+    offer = _household_offer(calc)
     context = {
         "data": data, "calc": calc, "errors": errors, "saved": saved,
         "sources": SOURCES, "bill_sources": BILL_SOURCES, "units": UNITS,
-        "source_labels": SOURCE_LABELS, "offset_percents": OFFSET_PERCENTS,
-        "unit_prices": prices, "rate": current_rate(),
-        "bill_used": [s for s in BILL_SOURCES if data.bill.get(s)],
-        "household_offer": _household_offer(calc),
+        "source_labels": SOURCE_LABELS, "end_use_labels": END_USE_LABELS, "fuel_labels": FUEL_LABELS,
+        "offset_percents": OFFSET_PERCENTS, "amperes": CONTRACT_AMPERES, "menus": listed_menus(),
+        "municipality_groups": [(AREA_LABELS[a], [m for m in municipalities().values() if m.area == a])
+                                for a in AREAS],
+        "rate": current_rate(), "household_offer": offer, "layout": _layout_key(calc, offer),
+        "in_statistics": bool(saved and saved.in_statistics),
+        "error_fields": ["household_size", "period", "contract_ampere", "electricity_menu", "municipality",
+                         *SOURCES],
     }
     if calc is not None and data.has_values:
-        context.update(_charts(calc))
+        results = list(calc.plan.results)
+        top, rest = results[:TOP_ACTIONS], results[TOP_ACTIONS:]
+        keys = dict.fromkeys(a.citation for a in calc.averages.by_fuel.values() if a.citation)
+        context.update(_charts(calc), top_groups=_grouped(top), rest_groups=_grouped(rest),
+                       rest_count=len(rest), rest_open=any(r.selected for r in rest),
+                       comparison_citations=[citation(key) for key in keys])
     return context
 
 
@@ -63,46 +94,52 @@ def _charts(calc) -> dict:
     breakdown = charts.breakdown_figure(
         [str(SOURCE_LABELS[s]) for s in used], [calc.footprint.by_source_g[s] for s in used],
         _("kg-CO2 a year"))
-    categories = [_("Home energy"), _("Car fuel")]
+    fair = calc.comparison
     comparison = charts.comparison_figure(
-        categories, [calc.comparison.home_g, calc.comparison.car_g],
-        [calc.comparison.average_home_g, calc.comparison.average_car_g],
-        _("Your household"), _("National average"), _("kg-CO2 a year"))
+        [_("Home energy"), _("Car fuel")], [fair.home_g, fair.car_g], [fair.average_home_g, fair.average_car_g],
+        _("Your household"), _("Average household"), _("kg-CO2 a year"))
     return {"breakdown_chart": breakdown, "comparison_chart": comparison, "used_sources": used,
             "home_sources": HOME_SOURCES, "car_sources": CAR_SOURCES}
 
 
-def _calculation(data: CalculatorInput, factor_set=None):
+def _calculation(data: CalculatorInput, factor_set=None, electricity_factor=None):
     factor_set = factor_set or active_factor_set()
     if factor_set is None:
         abort(503)
     rate = current_rate()
-    return calculate(data, factor_set, rate.yen_per_t if rate else None)
+    return calculate(data, factor_set, rate.yen_per_t if rate else None, electricity_factor=electricity_factor)
 
 
-def _prices_as_decimals() -> dict[str, Decimal]:
-    return {key: price.yen_per_unit for key, price in _unit_prices().items()}
+def _live_response(context: dict):
+    """htmx: out-of-band swaps only; the whole result when its structure changed."""
+    context["layout_changed"] = request.form.get("result_layout") != context["layout"]
+    response = make_response(render_template("public/_live.html", htmx=True, **context))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.route("/calculator", methods=["GET", "POST"])
 def calculator():
     """GET shows the empty form; POST (plain or htmx) shows the result for what was entered."""
     if request.method == "GET":
-        data = CalculatorInput()
-        return render_template("public/calculator.html", **_page_context(data, None))
-    data = parse_form(request.form, request.form.getlist("action"), _prices_as_decimals())
-    calc = _calculation(data)
-    return render_page_or_partial("public/calculator.html", "public/_result.html",
-                                  **_page_context(data, calc))
+        return render_template("public/calculator.html", **_page_context(CalculatorInput(), None))
+    data = parse_form(request.form, request.form.getlist("action"))
+    context = _page_context(data, _calculation(data))
+    context["in_statistics"] = bool(request.form.get("in_statistics"))
+    if is_htmx():
+        return _live_response(context)
+    response = make_response(render_template("public/calculator.html", **context))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.post("/calculator/save")
 def calculator_save():
     """Store the numbers under an unguessable link and open it."""
-    data = parse_form(request.form, request.form.getlist("action"), _prices_as_decimals())
+    data = parse_form(request.form, request.form.getlist("action"))
     calc = _calculation(data)
     try:
-        saved = save_result(calc)
+        saved = save_result(calc, in_statistics=bool(request.form.get("in_statistics")))
     except DomainError as error:
         flash(str(error.message), "error")
         return render_template("public/calculator.html", **_page_context(data, calc)), 422
@@ -113,12 +150,12 @@ def calculator_save():
 
 @bp.get("/r/<token>")
 def saved_result(token: str):
-    """A saved result, computed again with the factor set it was saved with."""
+    """A saved result, computed again with the factor set and electricity factor it was saved with."""
     saved = find_saved(token)
     if saved is None:
         abort(404)
     data = load_saved_input(saved)
-    calc = _calculation(data, saved.factor_set)
+    calc = _calculation(data, saved.factor_set, saved.electricity_kg_co2_per_kwh)
     return render_template("public/calculator.html", **_page_context(data, calc, saved=saved))
 
 

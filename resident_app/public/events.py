@@ -57,7 +57,7 @@ def _survey_key() -> str:
 def _page(event: Event, *, values: dict[str, str], errors: dict[str, str], status: int = 200, thanks: bool = False):
     return render_template(
         "public/event_survey.html", event=event, values=values, errors=errors, thanks=thanks,
-        modes=MODES, bands=list(DISTANCE_BANDS), places=municipalities(),
+        modes=MODES, bands=list(DISTANCE_BANDS), places=list(municipalities().values()),
         answered=_answered(event), limit=MAX_ANSWERS_PER_BROWSER), status
 
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from ..carbon.reference import DATA_DIR
 from .factors import load_factor_set, read_factor_csv
+from .menus import seed_menus
 from .programme import current_rate, load_unit_prices, set_rate
+from .tariffs import seed_tariffs
 
 DEFAULT_FACTOR_FILE = DATA_DIR / "factor_sets" / "default.csv"
 # Stored as written (a later `flask seed` finds the set by this name); pages show it in their own
@@ -21,7 +23,8 @@ SYSTEM_ACTOR = "system"
 
 
 def load_defaults(data_dir: Path = DATA_DIR) -> dict[str, object]:
-    """Load the default factor set, unit prices and the opening rate if they are not there yet."""
+    """Load the default factor set, unit prices, tariffs, electricity menus and the opening rate if
+    they are not there yet."""
     factor_result = load_factor_set(
         read_factor_csv(data_dir / "factor_sets" / "default.csv"),
         name=DEFAULT_SET_NAME, fiscal_year=DEFAULT_SET_FISCAL_YEAR,
@@ -34,11 +37,13 @@ def load_defaults(data_dir: Path = DATA_DIR) -> dict[str, object]:
     )
     prices_added = load_unit_prices(data_dir / "unit_prices.csv", effective_from=DEFAULT_EFFECTIVE,
                                     actor=SYSTEM_ACTOR)
+    tariff_rows = seed_tariffs(data_dir, actor=SYSTEM_ACTOR)
+    menus_added = seed_menus(data_dir, actor=SYSTEM_ACTOR)
     rate_created = False
     if current_rate() is None:
         set_rate(DEFAULT_RATE_YEN_PER_T, actor=SYSTEM_ACTOR, reason=OPENING_RATE_REASON,
                  effective_from=datetime(2026, 4, 1, tzinfo=timezone.utc))
         rate_created = True
     return {"factor_set_created": factor_result.created, "event_factor_set_created": event_result.created,
-            "unit_prices_added": prices_added,
-            "rate_created": rate_created}
+            "unit_prices_added": prices_added, "rate_created": rate_created,
+            "tariff_rows_added": tariff_rows, "menus_added": menus_added}

@@ -20,6 +20,8 @@ from .errors import DomainError
 
 FACTOR_COLUMNS = ("key", "label_ja", "label_en", "unit", "kg_co2_per_unit", "fiscal_year",
                   "confidence", "source")
+# Optional: the citation residents see (publisher, title, year, link). `source` is the staff's note.
+CITATION_COLUMNS = ("publisher_ja", "publisher_en", "title_ja", "title_en", "year", "url")
 CONFIDENCE_MARKS = ("P", "P*", "S", "D", "U")
 # What each kind of set must hold: household energy and water (the calculator, and an event's
 # venue energy), or an event's travel, lodging, paper and waste.
@@ -64,6 +66,7 @@ def _validated(rows: Iterable[Mapping[str, str]], keys: tuple[str, ...]) -> list
             "unit": row["unit"].strip(), "kg_co2_per_unit": factor,
             "fiscal_year": row["fiscal_year"].strip(), "confidence": confidence,
             "source": row["source"].strip(),
+            **{f"cite_{name}": (row.get(name) or "").strip() for name in CITATION_COLUMNS},
         }
     missing = [s for s in keys if s not in clean]
     if missing:

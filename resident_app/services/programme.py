@@ -9,6 +9,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..carbon.citations import Citation
 from ..extensions import db
 from ..models import ConversionRate, UnitPrice, utcnow
 from .audit import add_audit
@@ -71,6 +72,7 @@ def load_unit_prices(path: Path, *, effective_from: date, actor: str) -> int:
                               unit=row["unit"], yen_per_unit=Decimal(row["yen_per_unit"]),
                               as_of=row["date"], confidence=row["confidence"], source=row["source"],
                               effective_from=effective_from)
+            price.set_citation(Citation.from_mapping(row))
             db.session.add(price)
             db.session.flush()
             add_audit(actor, "unit_price.load", "unit_price", price.id, None,

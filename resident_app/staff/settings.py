@@ -13,7 +13,7 @@ from ..models import FactorSet, utcnow
 from ..organiser.forms import normalise, parse_date, parse_whole_number
 from ..services import DomainError
 from ..services.errors import InvalidInput
-from ..services.factors import FACTOR_COLUMNS
+from ..services.factors import CITATION_COLUMNS, FACTOR_COLUMNS
 from ..services.programme import current_rate
 from ..services.settings import (add_unit_price, change_rate, choose_active_factor_set, factor_sets,
                                  needs_verification, rate_history, unit_price_keys, unit_price_rows,
@@ -194,6 +194,7 @@ def settings_unit_price():
 def settings_factor_csv(set_id: int):
     """A factor set in the upload format: the starting point for next year's file."""
     factor_set = db.session.get(FactorSet, set_id) or abort(404)
-    rows = [FACTOR_COLUMNS, *((f.key, f.label_ja, f.label_en, f.unit, plain_decimal(f.kg_co2_per_unit),
-                               f.fiscal_year, f.confidence, f.source) for f in factor_set.factors)]
+    rows = [FACTOR_COLUMNS + CITATION_COLUMNS,
+            *((f.key, f.label_ja, f.label_en, f.unit, plain_decimal(f.kg_co2_per_unit), f.fiscal_year, f.confidence,
+               f.source, *f.citation.as_row().values()) for f in factor_set.factors)]
     return csv_response(rows, f"factor-set-{factor_set.id}-{factor_set.fiscal_year}.csv")

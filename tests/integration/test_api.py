@@ -13,7 +13,8 @@ def test_factors_lists_the_active_set(client):
     assert keys == ["electricity", "city_gas", "lpg", "kerosene", "gasoline", "diesel", "water"]
     electricity = body["factors"][0]
     assert electricity["kg_co2_per_unit"] == "0.423" and electricity["unit"] == "kWh"
-    assert electricity["confidence"] == "S" and "MOE" in electricity["source"]
+    assert electricity["confidence"] == "S" and "環境省" in electricity["source"]  # Japanese by default
+    assert electricity["source_url"].startswith("https://") and "verify" not in electricity["source"]
 
 
 def test_footprint_per_the_documented_formula(client):
@@ -113,3 +114,83 @@ def test_every_api_field_is_documented_on_the_methodology_page(client):
 def test_unknown_api_path_answers_json_404(client):
     response = client.get("/api/v1/nothing")
     assert response.status_code == 404 and response.get_json()["error"]["status"] == 404
+
+
+# --- bills, menus, municipalities, actions and the comparison --------------------------------------
+
+def test_electricity_menus_list_key_label_and_factor(client):
+    menus = client.get("/api/v1/electricity-menus", headers={"Accept-Language": "en"}).get_json()
+    by_key = {m["key"]: m for m in menus}
+    assert by_key["unknown"]["kg_co2_per_kwh"] == "0.423"        # the factor set's electricity factor
+    assert by_key["renewable_100"]["kg_co2_per_kwh"] == "0"
+    assert by_key["tepco_ep_standard"]["kg_co2_per_kwh"] == "0.421"
+    assert all({"key", "label", "kg_co2_per_kwh"} <= set(m) for m in menus)
+    assert "verify" not in str(menus).lower()
+
+
+def test_a_bill_becomes_an_estimated_quantity_through_the_tariff(client):
+    body = client.post("/api/v1/footprint", json={
+        "period": "month", "household_size": 2, "electricity_bill_yen": 10000, "contract_ampere": 30,
+        "city_gas_bill_yen": 5000}).get_json()
+    assert body["estimated_quantities"] == {"electricity_kwh_per_year": 2914.8, "city_gas_m3_per_year": 362.4}
+    assert body["by_source_g_per_year"]["electricity"] == 1_232_960  # 2,914.8 x 0.423 kg
+    none = client.post("/api/v1/footprint", json={"period": "month", "household_size": 2,
+                                                  "electricity_kwh": 300}).get_json()
+    assert none["estimated_quantities"] == {}
+
+
+def test_actions_are_sorted_by_saving_with_their_source(client):
+    body = client.post("/api/v1/footprint", json={"period": "month", "household_size": 4, "electricity_kwh": 330,
+                                                  "city_gas_m3": 45, "gasoline_l": 40}).get_json()
+    actions = body["actions"]
+    savings = [a["saving_g_per_year"] for a in actions]
+    assert savings == sorted(savings, reverse=True)
+    eco = next(a for a in actions if a["key"] == "eco_start")
+    assert eco["source"] == "gasoline" and eco["saving_g_per_year"] == 111_360  # 10 % of 480 L x 2.32 kg
+    assert {"key", "source", "saving_g_per_year", "saving_yen_per_year"} <= set(eco)
+    assert not any(a["key"] == "renewable_menu" and a["saving_yen_per_year"] > 0 for a in actions)
+
+
+def test_a_renewable_menu_emits_nothing_for_electricity(client):
+    body = client.post("/api/v1/footprint", json={"period": "month", "household_size": 2, "electricity_kwh": 300,
+                                                  "electricity_menu": "renewable_100"}).get_json()
+    assert body["by_source_g_per_year"]["electricity"] == 0 and body["electricity_kg_co2_per_kwh"] == "0"
+    assert "renewable_menu" not in {a["key"] for a in body["actions"]}
+
+
+def test_the_comparison_uses_the_same_units_and_one_factor(client):
+    body = client.post("/api/v1/footprint", json={"period": "year", "household_size": 2, "electricity_kwh": 2929.2,
+                                                  "city_gas_m3": 362.4}).get_json()
+    comparison = body["comparison"]
+    assert comparison["basis"] == "same_units_same_factors" and comparison["region"] == "national"
+    assert comparison["averages"]["electricity_kwh_per_year"] == 3958
+    assert comparison["averages"]["city_gas_m3_per_year"] == 215.5
+    assert comparison["home_g_per_year"] == body["total_g_per_year"]
+    assert comparison["average_home_g_per_year"] == 2_738_337  # every average quantity x 0.423, 2.21, 6.0, 2.49
+
+
+def test_the_municipality_is_kept_and_an_unknown_one_is_refused(client):
+    ok = client.post("/api/v1/footprint", json={"period": "month", "household_size": 2, "municipality_code": "132012"})
+    assert ok.status_code == 200 and ok.get_json()["municipality_code"] == "132012"
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"municipality_code": "999999"}, "municipality_code"),
+    ({"municipality_code": "13201"}, "municipality_code"),
+    ({"municipality_code": 132012}, "municipality_code"),            # a string of 6 digits, not a number
+    ({"electricity_menu": "nope"}, "electricity_menu"),
+    ({"electricity_menu": 3}, "electricity_menu"),
+    ({"contract_ampere": 25}, "contract_ampere"),
+    ({"contract_ampere": "30"}, "contract_ampere"),
+    ({"contract_ampere": True}, "contract_ampere"),
+    ({"electricity_bill_yen": "10000"}, "electricity_bill_yen"),
+    ({"electricity_bill_yen": 500}, "electricity_bill_yen"),         # below the 30 A basic charge
+    ({"electricity_bill_yen": 2_000_000}, "electricity_bill_yen"),
+    ({"city_gas_bill_yen": [5000]}, "city_gas_bill_yen"),
+    ({"electricity_kwh": 300, "electricity_bill_yen": 10000}, "electricity_bill_yen"),
+])
+def test_new_fields_are_checked_type_first(client, payload, field):
+    response = client.post("/api/v1/footprint", json={"period": "month", "household_size": 2, **payload},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert set(response.get_json()["errors"]) == {field}

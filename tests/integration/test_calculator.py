@@ -1,6 +1,7 @@
 """The calculator through the Flask client: full page, htmx partial, errors, save/share/delete."""
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import inspect, select
@@ -48,21 +49,40 @@ def test_full_page_result(post_calculator):
     assert "<html" in html
     assert total_kg(html) == "2,053"            # 1,522.8 + 530.4 kg
     assert 'data-chart="breakdown"' in html and 'data-chart="comparison"' in html
-    assert "<table" in html and "3,440" in html  # the 3-person national home average
+    assert "<table" in html and "5,131" in html  # the 3-person average: 5,131 kWh a year
+    assert 'role="status" aria-live="polite"' in html  # one live region, there from the first paint
     assert "HX-Request" in response.headers["Vary"]
 
 
-def test_htmx_gets_the_partial_with_out_of_band_errors(post_calculator):
+def test_htmx_gets_out_of_band_swaps_only(post_calculator):
     response = post_calculator(headers={"HX-Request": "true"}, electricity="300", water="abc")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<html" not in html and html.lstrip().startswith("{#") is False
-    assert html.strip().startswith('<div id="result"')
+    assert "<html" not in html
     assert 'id="error-water" class="field-error" hx-swap-oob="true">' in html
     assert re.search(r'id="error-water"[^>]*>[^<]+<', html), "the water error travels out of band"
     assert re.search(r'id="error-electricity"[^>]*></span>', html), "a fixed field's error is cleared"
+    # no layout known yet: the whole result comes, as an out-of-band swap of #result
+    assert '<div id="result" class="result" hx-swap-oob="true">' in html
     assert total_kg(html) == "1,523"
     assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_keystroke_sends_only_the_figures_while_the_structure_stays(post_calculator):
+    first = post_calculator(headers={"HX-Request": "true"}, electricity="300", city_gas="20")
+    layout = re.search(r'name="result_layout" value="([^"]+)"', first.get_data(as_text=True)).group(1)
+    second = post_calculator(headers={"HX-Request": "true"}, electricity="300", city_gas="20", result_layout=layout,
+                             action=["cooling_setpoint"], offset_percent="50")
+    html = second.get_data(as_text=True)
+    assert 'id="result" ' not in html and 'id="reduce"' not in html  # the actions list stays in the page
+    assert 'type="checkbox"' not in html                            # no control is replaced under the cursor
+    assert 'id="saving-cooling_setpoint" hx-swap-oob="true"' in html
+    assert '<div id="result-summary" hx-swap-oob="true">' in html and 'id="result-remainder"' in html
+    assert 'id="result-announcement" hx-swap-oob="innerHTML"' in html
+    assert len(second.data) <= 12 * 1024, len(second.data)
+    new_source = post_calculator(headers={"HX-Request": "true"}, electricity="300", city_gas="20", gasoline="40",
+                                 result_layout=layout).get_data(as_text=True)
+    assert 'id="result" class="result" hx-swap-oob="true"' in new_source and 'id="action-eco_start"' in new_source
 
 
 def test_history_restore_gets_the_whole_page(post_calculator):
@@ -100,11 +120,47 @@ def test_bad_household_and_period_never_500(client):
     assert "whole number" in html and "month or a year" in html
 
 
-def test_bill_in_yen_is_estimated_from_the_unit_price(post_calculator):
-    by_bill = post_calculator(electricity="9300", electricity_unit="yen").get_data(as_text=True)
-    by_kwh = post_calculator(electricity="300").get_data(as_text=True)
-    assert total_kg(by_bill) == total_kg(by_kwh) == "1,523"  # ¥9,300 / ¥31 per kWh = 300 kWh
-    assert 'class="note"' in by_bill and 'class="note"' not in by_kwh
+def test_a_bill_in_yen_is_read_through_the_tariff_and_shown_beside_the_field(post_calculator):
+    by_bill = post_calculator(electricity="10000", electricity_unit="yen", headers=EN).get_data(as_text=True)
+    # TEPCO Juryo Dento B, 30 A: 935.25 basic, 120 kWh at 29.80 + 4.18 (FY2026 surcharge), the rest at 36.40 + 4.18
+    assert total_kg(by_bill) == "1,233"  # 242.9 kWh a month, not 10,000 / 31 = 323 kWh
+    estimate = re.search(r'id="estimate-electricity" class="estimate">([^<]+)<', by_bill).group(1)
+    assert "242.9 kWh a month" in estimate and "Juryo Dento B" in estimate and "April 1, 2024" in estimate
+    by_kwh = post_calculator(electricity="300", headers=EN).get_data(as_text=True)
+    assert re.search(r'id="estimate-electricity" class="estimate"></p>', by_kwh)
+    bigger = post_calculator(electricity="10000", electricity_unit="yen", contract_ampere="60").get_data(as_text=True)
+    assert total_kg(bigger) < total_kg(by_bill)  # a bigger contract: more basic charge, fewer kWh
+
+
+def test_a_gas_bill_picks_the_tokyo_gas_table(post_calculator):
+    html = post_calculator(city_gas="5000", city_gas_unit="yen", headers=EN).get_data(as_text=True)
+    estimate = re.search(r'id="estimate-city_gas" class="estimate">([^<]+)<', html).group(1)
+    assert "30.2 m³ a month" in estimate and "(B)" in estimate
+
+
+@pytest.mark.parametrize("field, value, unit, message", [
+    ("electricity", "500", "yen", "less than the basic charge of ¥935 for 30 A"),
+    ("city_gas", "300", "yen", "less than the smallest basic charge (¥759)"),
+])
+def test_a_bill_below_the_basic_charge_is_a_field_error(post_calculator, field, value, unit, message):
+    html = post_calculator(**{field: value, f"{field}_unit": unit}, headers=EN).get_data(as_text=True)
+    assert message in re.search(rf'id="error-{field}" class="field-error">([^<]*)<', html).group(1)
+
+
+@pytest.mark.parametrize("field, value", [("contract_ampere", "25"), ("electricity_menu", "nope"),
+                                          ("municipality", "999999")])
+def test_unknown_choices_are_field_errors_not_500s(post_calculator, field, value):
+    html = post_calculator(electricity="300", **{field: value}, headers=EN).get_data(as_text=True)
+    assert re.search(rf'id="error-{field}" class="field-error">[^<]+<', html)
+    assert total_kg(html) == "1,523"
+
+
+def test_a_renewable_menu_puts_electricity_at_zero(post_calculator):
+    html = post_calculator(electricity="300", city_gas="20", electricity_menu="renewable_100",
+                           headers=EN).get_data(as_text=True)
+    assert total_kg(html) == "530"  # city gas only
+    assert 'id="action-renewable_menu"' not in html
+    assert "0 kg-CO2 per kWh" in html
 
 
 def test_bill_bound_is_in_yen(client):
@@ -116,12 +172,13 @@ def test_bill_bound_is_in_yen(client):
 
 def test_ticking_actions_changes_what_remains(post_calculator):
     before = post_calculator(electricity="300", city_gas="20").get_data(as_text=True)
-    after = post_calculator(electricity="300", city_gas="20", action=["ac_cool_28", "shower_1min"])
+    after = post_calculator(electricity="300", city_gas="20", action=["cooling_setpoint", "shower_1min"])
     html = after.get_data(as_text=True)
     assert remainder_kg(before) == "2,053"
-    # 2,053,200 - 12,792 - 28,244 = 2,012,164 g
-    assert remainder_kg(html) == "2,012"
-    assert 'id="action-ac_cool_28" name="action" value="ac_cool_28" checked' in html
+    # the shower first (the larger saving): 23.44 m³ x 2.21 = 51.8 kg; then 11 % of 3,600 kWh is cooling,
+    # 10 % of it x 0.423 = 16.8 kg: 2,053.2 - 51.8 - 16.8 = 1,984.6 kg
+    assert remainder_kg(html) == "1,985"
+    assert 'id="action-cooling_setpoint" name="action" value="cooling_setpoint" checked' in html
 
 
 def test_unknown_actions_are_ignored(post_calculator):
@@ -131,8 +188,20 @@ def test_unknown_actions_are_ignored(post_calculator):
 
 def test_actions_for_unused_sources_are_not_offered(post_calculator):
     html = post_calculator(electricity="300").get_data(as_text=True)
-    assert 'id="action-ac_cool_28"' in html
-    assert 'id="action-eco_fuwari"' not in html and 'id="action-shower_1min"' not in html
+    assert 'id="action-cooling_setpoint"' in html
+    assert 'id="action-eco_start"' not in html and 'id="action-idling_stop"' not in html
+    car = post_calculator(gasoline="40").get_data(as_text=True)
+    assert 'id="action-eco_start"' in car and 'id="action-fridge_setting"' not in car
+
+
+def test_the_top_actions_come_first_grouped_by_end_use_and_the_rest_behind_show_all(post_calculator):
+    html = post_calculator(electricity="300", city_gas="20", gasoline="40", headers=EN).get_data(as_text=True)
+    top, rest = html.split('class="more-actions"', 1)
+    assert top.count('name="action"') == 5 and rest.count('name="action"') > 5
+    assert '<h3 class="action-group-title">Car</h3>' in html
+    summaries = re.findall(r'<summary>Sources<span class="visually-hidden">: ([^<]+)</span>', html)
+    assert len(summaries) == len(set(summaries)) == html.count('name="action"')  # a unique name for each
+    assert "[secondary]" not in html and "verify" not in html.lower()
 
 
 @pytest.mark.parametrize("percent, kg, yen_en", [("100", "1,523", "¥15,228"), ("50", "761", "¥7,614"),
@@ -153,7 +222,8 @@ def test_yen_in_japanese(post_calculator, client):
 
 
 def test_save_share_and_delete(client, app):
-    form = calculator_form(electricity="300", city_gas="20", action=["ac_cool_28"], offset_percent="50")
+    form = calculator_form(electricity="300", city_gas="20", action=["cooling_setpoint"], offset_percent="50",
+                           electricity_menu="tepco_ep_standard", municipality="131121")
     form["csrf_token"] = csrf_token(client)
     saved = client.post("/calculator/save", data=form)
     assert saved.status_code == 303
@@ -163,12 +233,16 @@ def test_save_share_and_delete(client, app):
     page = client.get(link)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert total_kg(html) == "2,053" and remainder_kg(html) == "2,040"
+    # TEPCO EP's 0.421: 300 x 12 x 0.421 + 530.4 = 2,046.0 kg; cooling 39.6 kWh x 0.421 = 16.7 kg
+    assert total_kg(html) == "2,046" and remainder_kg(html) == "2,029"
     assert 'value="300"' in html and "checked" in html
+    assert '<option value="131121" selected>' in html and '<option value="tepco_ep_standard" selected>' in html
     with app.app_context():
         row = db.session.scalar(select(SavedResult))
-        assert row.total_g == 2_053_200 and row.remainder_g == 2_040_408
-        assert row.actions == ["ac_cool_28"] and row.offset_percent == 50
+        assert row.total_g == 2_046_000 and row.remainder_g == 2_046_000 - 16_672
+        assert row.actions == ["cooling_setpoint"] and row.offset_percent == 50
+        assert row.electricity_menu == "tepco_ep_standard" and row.electricity_kg_co2_per_kwh == Decimal("0.421")
+        assert row.municipality_code == "131121" and row.in_statistics is False
         columns = {c["name"] for c in inspect(db.engine).get_columns("saved_results")}
     assert not columns & {"name", "email", "ip", "ip_address", "user_agent", "remote_addr"}
     delete = client.post(f"/r/{token}/delete", data={"csrf_token": csrf_token(client, link)})
@@ -229,3 +303,15 @@ def test_a_tiny_remainder_is_raised_to_the_smallest_payment(client):
     form["csrf_token"] = csrf_token(client)
     html = client.post("/calculator", data=form, headers=EN).get_data(as_text=True)
     assert 'href="/a/household?amount=100"' in html and "adjusted" in html
+
+
+def test_a_result_saved_with_the_old_fixed_actions_keeps_its_choices(client, app):
+    form = calculator_form(electricity="300", city_gas="20")
+    form["csrf_token"] = csrf_token(client)
+    link = client.post("/calculator/save", data=form).headers["Location"]
+    with app.app_context():
+        row = db.session.scalar(select(SavedResult))
+        row.actions = ["ac_cool_28", "eco_fuwari"]  # keys of the first release's fixed actions
+        db.session.commit()
+    html = client.get(link).get_data(as_text=True)
+    assert 'value="cooling_setpoint" checked' in html and remainder_kg(html) == "2,036"

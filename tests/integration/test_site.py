@@ -73,9 +73,11 @@ def test_home_says_what_the_site_is_and_who_runs_it(client, app):
 def test_methodology_lists_every_factor_with_source_year_and_confidence(client):
     html = client.get("/methodology", headers={"Accept-Language": "en"}).get_data(as_text=True)
     for text in ["0.423", "2.21", "6", "2.49", "2.32", "2.58", "0.239", "FY2024", "FY2022", "施行令",
-                 "Tokyo Gas FAQ No.2197", "waterworks.metro.tokyo.jp", "P*"]:
+                 "FAQ No. 2197", "https://www.waterworks.metro.tokyo.jp/kurashi/co2.html", "P*"]:
         assert text in html, text
-    assert "31 yen per kWh" in html and "as of 2022-07" in html
+    assert "143 yen per L" in html and "127 yen per L" in html  # gasoline, kerosene: yen saved on fuels
+    assert "Juryo Dento B" in html and "29.80" in html and "935.25" in html  # bills read through the tariff
+    assert "verify" not in html.lower() and "[secondary]" not in html      # working notes stay with staff
 
 
 def test_healthz(client):

@@ -5,9 +5,7 @@ import pytest
 
 from resident_app.carbon import reference
 from resident_app.carbon.conversion import grams_for_yen, share_of, yen_for_grams
-from resident_app.carbon.footprint import (ActionOption, Footprint, applicable_actions, apply_reductions,
-                                           action_co2_g, compare, compute_footprint, grams_per_year,
-                                           quantity_from_bill, quote_offset)
+from resident_app.carbon.footprint import compute_footprint, grams_per_year, quantity_from_bill, quote_offset
 from resident_app.carbon.sources import (SOURCES, InputError, bound_for, parse_household_size, parse_number,
                                          parse_period, parse_quantity)
 
@@ -159,51 +157,3 @@ def test_quantity_from_bill():
     assert quantity_from_bill(Decimal(9300), Decimal(31)) == Decimal(300)
     with pytest.raises(ValueError):
         quantity_from_bill(Decimal(100), Decimal(0))
-
-
-def _action(key):
-    return next(a for a in reference.saving_actions() if a.key == key)
-
-
-@pytest.mark.parametrize("key, grams", [
-    ("ac_cool_28", 12_792),           # 30.24 kWh x 0.423 kg
-    ("shower_1min", 28_244),          # 12.78 m3 of city gas x 2.21 kg
-    ("eco_fuwari", 193_882),          # 83.57 L x 2.32 kg
-    ("re_plan_switch", 1_232_000),    # given in kg-CO2 a year, used as given
-])
-def test_action_co2_uses_the_sites_factors(key, grams):
-    assert action_co2_g(_action(key), FACTORS) == grams
-
-
-def test_actions_without_a_published_amount_are_not_offered():
-    blank = [a for a in reference.saving_actions() if a.saving_amount is None]
-    assert {a.key for a in blank} >= {"bath_no_reheat", "dishwash_temp"}
-    fp = compute_footprint({"electricity": Decimal(300), "city_gas": Decimal(20)}, "month", FACTORS)
-    offered = {o.action.key for o in applicable_actions(fp, reference.saving_actions(), FACTORS)}
-    assert offered.isdisjoint(a.key for a in blank)
-
-
-def test_only_actions_for_sources_in_use_are_offered():
-    fp = compute_footprint({"electricity": Decimal(300)}, "month", FACTORS)
-    offered = applicable_actions(fp, reference.saving_actions(), FACTORS, ["ac_cool_28"])
-    assert offered and all(o.action.energy_source == "electricity" for o in offered)
-    assert [o.action.key for o in offered if o.selected] == ["ac_cool_28"]
-
-
-def test_reductions_never_exceed_the_source():
-    fp = Footprint({**{s: 0 for s in SOURCES}, "electricity": 1_000_000, "gasoline": 50_000})
-    options = [ActionOption(_action("re_plan_switch"), 1_232_000, True),
-               ActionOption(_action("eco_fuwari"), 193_882, True),
-               ActionOption(_action("ac_cool_28"), 12_792, False)]
-    remainder = apply_reductions(fp, options)
-    assert remainder.reduction_by_source_g == {"electricity": 1_000_000, "gasoline": 50_000}
-    assert remainder.capped_sources == ("electricity", "gasoline")
-    assert fp.total_g - remainder.reduction_g == 0
-
-
-def test_compare_home_with_home_and_car_with_car():
-    fp = compute_footprint({"electricity": Decimal(300), "gasoline": Decimal(40)}, "month", FACTORS)
-    comparison = compare(fp, reference.average_for(2), reference.car_average_g())
-    assert (comparison.home_g, comparison.average_home_g) == (1_522_800, 2_720_000)
-    assert (comparison.car_g, comparison.average_car_g) == (1_113_600, 1_030_000)
-    assert comparison.home_percent == 56 and comparison.car_percent == 108

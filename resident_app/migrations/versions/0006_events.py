@@ -1,7 +1,7 @@
 """events: offset events, their travel survey, add-ons linked to an event, event factor sets
 
 Revision ID: 0006_events
-Revises: 0003_pool
+Revises: 0005_calculator
 Create Date: 2026-12-01 06:14:27.099926
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0006_events"
-down_revision = "0003_pool"
+down_revision = "0005_calculator"
 branch_labels = None
 depends_on = None
 
