@@ -65,6 +65,7 @@ def stripe_sandbox():
 @pytest.fixture
 def app(database_url, _schema, stripe_sandbox):
     app = create_app(config_for(database_url, STRIPE_SANDBOX_URL=stripe_sandbox.base_url,
+                                STRIPE_SANDBOX_API_KEY=stripe_sandbox.api_key,
                                 STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET))
     with app.app_context():
         wipe_database()
