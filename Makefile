@@ -1,11 +1,18 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
+# `make serve` is production (see the README's "Running in production").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app.py
+export PORT
+# Gunicorn workers for `make serve`: 2 x cores + 1 unless WEB_CONCURRENCY says otherwise.
+WEB_CONCURRENCY ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1) + 1)))
 
-.PHONY: run test install install-dev translations translations-update migrate seed browser-deps clean
+.PHONY: run serve test bench install install-dev translations translations-update migrate seed browser-deps clean
+
+# Without APP_ENV the app assumes production and checks its settings; these targets are development.
+run seed migrate: export APP_ENV := development
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +49,15 @@ seed: migrate
 
 run: translations seed
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## Production: refuses unsafe settings (one line each), migrates, loads the programme's default data
+## where none exists (never demo content), then gunicorn with WEB_CONCURRENCY workers on PORT.
+serve: export APP_ENV := production
+serve: export WEB_CONCURRENCY := $(WEB_CONCURRENCY)
+serve: translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+	exec $(BIN)/gunicorn --config gunicorn.conf.py app:app
 
 ## Debian's Chromium and Japanese fonts for the browser tests (installed only when missing).
 browser-deps:
