@@ -22,7 +22,8 @@ from ..services.payments import availability, fulfil_checkout_session, start_che
 from ..services.programme import current_rate
 from ..public.labels import addon_kind_label
 from ..web.i18n import locale_code
-from ..web.ratelimit import CHECKOUT_PER_ADDON, CHECKOUT_PER_SESSION, addon_key, browser_key, checkout_per_address
+from ..web.ratelimit import (addon_key, browser_key, checkout_per_addon, checkout_per_address,
+                             checkout_per_session)
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,8 @@ def addon(slug: str):
 
 
 @bp.post("/a/<slug>/checkout")
-@limiter.limit(CHECKOUT_PER_SESSION, key_func=browser_key)
-@limiter.limit(CHECKOUT_PER_ADDON, key_func=addon_key)
+@limiter.limit(checkout_per_session, key_func=browser_key)
+@limiter.limit(checkout_per_addon, key_func=addon_key)
 @limiter.limit(checkout_per_address)
 def checkout(slug: str):
     """Create the contribution and send the resident to the hosted pay page."""

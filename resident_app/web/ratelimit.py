@@ -39,6 +39,14 @@ def browser_key() -> str:
     return "browser:" + hashlib.sha256(str(secret).encode()).hexdigest()[:24]
 
 
+def checkout_per_session() -> str:
+    return CHECKOUT_PER_SESSION
+
+
+def checkout_per_addon() -> str:
+    return CHECKOUT_PER_ADDON
+
+
 def addon_key() -> str:
     """One add-on, whoever pays for it."""
     return "addon:" + str((request.view_args or {}).get("slug", ""))[:32]
@@ -59,7 +67,7 @@ def retry_after(error: TooManyRequests) -> int:
     try:
         current = limiter.current_limit
         if current is not None:
-            return max(1, math.ceil(current.reset_at - time.time()))
+            return max(1, int(current.reset_at - time.time()))  # as Flask-Limiter's Retry-After
     except Exception:  # the storage went away between the check and now: a minute is a fair guess
         log.warning("could not read the rate limit's reset time", exc_info=True)
     return DEFAULT_RETRY_SECONDS
