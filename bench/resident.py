@@ -63,17 +63,22 @@ class Resident:
             raise StepFailed("open: no CSRF token on the add-on page")
         return match.group(1)
 
-    def checkout(self, slug: str, token: str, quantity: int = 1) -> str:
-        """Submit the add-on form; returns the pay page's URL."""
-        response = self._send(
-            "checkout", "POST", f"{self.app_url}/a/{slug}/checkout", expect=(303,),
-            data={"csrf_token": token, "quantity": str(quantity), "display_name": "", "receipt_email": ""},
-            headers={"Referer": f"{self.https_origin}/a/{slug}"})
+    def checkout(self, slug: str, token: str, quantity: int = 1, amount: int | None = None) -> str:
+        """Submit the add-on form (an amount for a household offset); returns the pay page's URL."""
+        form = {"csrf_token": token, "quantity": str(quantity), "display_name": "", "receipt_email": ""}
+        if amount is not None:
+            form["amount"] = str(amount)
+        response = self._send("checkout", "POST", f"{self.app_url}/a/{slug}/checkout", expect=(303,), data=form,
+                              headers={"Referer": f"{self.https_origin}/a/{slug}"})
         return response.headers["Location"]
 
-    def start(self, slug: str, quantity: int = 1) -> str:
+    def start(self, slug: str, quantity: int = 1, amount: int | None = None) -> str:
         """Open the add-on and check out; the pay page's URL."""
-        return self.checkout(slug, self.open_addon(slug), quantity)
+        return self.checkout(slug, self.open_addon(slug), quantity, amount)
+
+    def get(self, step: str, url: str, expect: tuple[int, ...] = (200,)) -> requests.Response:
+        """Any page of the site, as this phone."""
+        return self._send(step, "GET", url, expect=expect)
 
     def pay(self, pay_url: str) -> str:
         """Load the sandbox's hosted pay page and press Pay; returns the site's success URL."""
@@ -94,9 +99,9 @@ class Resident:
     def certificate(self, url: str) -> str:
         return self._send("certificate", "GET", url, expect=(200,)).text
 
-    def journey(self, slug: str) -> str:
+    def journey(self, slug: str, amount: int | None = None) -> str:
         """The whole festival journey: open, check out, pay, thanks, certificate. The certificate HTML."""
-        return self.certificate(self.thanks(self.pay(self.start(slug))))
+        return self.certificate(self.thanks(self.pay(self.start(slug, amount=amount))))
 
 
 def session_id(pay_url: str) -> str:
