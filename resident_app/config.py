@@ -113,6 +113,7 @@ class TestConfig(Config):
     TRUSTED_PROXY_COUNT = "0"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
+    TALLY_CACHE_SECONDS = 0  # every page shows what the test just wrote; test_tally turns it on
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for fixtures; production keeps scrypt
     STRIPE_SECRET_KEY = ""
     STRIPE_SANDBOX_URL = ""

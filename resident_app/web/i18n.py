@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from jinja2 import pass_context
 
 LOCALE_COOKIE = "lang"
@@ -85,6 +85,11 @@ def local_datetime(value: datetime) -> str:
     return format_datetime(value, format="medium")
 
 
+def local_time(value: datetime) -> str:
+    """The time of day in Japan, to the second (15:04:05)."""
+    return format_time(value, format="medium")
+
+
 def init_app(app: Flask) -> None:
     """Register the formats as Jinja filters and the locale in every template."""
     # pass_context stops Jinja from folding `100|yen` into a constant at compile time, which would
@@ -94,7 +99,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters.update({name: per_request(function) for name, function in {
         "yen": yen, "kg": kg, "tonnes": tonnes, "number": number, "percent": percent, "share": share,
-        "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year}.items()})
+        "local_date": local_date, "local_datetime": local_datetime, "local_time": local_time,
+        "fiscal_year": fiscal_year}.items()})
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
