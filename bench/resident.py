@@ -28,7 +28,7 @@ class Resident:
     app_url: str
     address: str = "203.0.113.7"
     language: str = "ja"
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, list[float]] = field(default_factory=dict)  # seconds per request, by step
     statuses: list[tuple[str, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -49,7 +49,7 @@ class Resident:
             kwargs["headers"] = {**kwargs.get("headers", {}), **({"Cookie": cookies} if cookies else {})}
         started = time.perf_counter()
         response = self.http.request(method, url, allow_redirects=False, timeout=60, **kwargs)
-        self.timings[step] = time.perf_counter() - started
+        self.timings.setdefault(step, []).append(time.perf_counter() - started)
         self.statuses.append((step, response.status_code))
         if response.status_code not in expect:
             raise StepFailed(f"{step}: {method} {url} answered {response.status_code}: {response.text[:300]}")
@@ -98,6 +98,21 @@ class Resident:
 
     def certificate(self, url: str) -> str:
         return self._send("certificate", "GET", url, expect=(200,)).text
+
+    def open_login(self) -> str:
+        """The log-in page; its CSRF token."""
+        page = self._send("login_page", "GET", f"{self.app_url}/auth/login", expect=(200,))
+        return CSRF_RE.search(page.text).group(1)
+
+    def log_in(self, token: str, email: str, password: str) -> None:
+        self._send("log_in", "POST", f"{self.app_url}/auth/login", expect=(303,),
+                   data={"csrf_token": token, "email": email, "password": password},
+                   headers={"Referer": f"{self.https_origin}/auth/login"})
+
+    def tally(self, addon_id: int) -> str:
+        """One htmx poll of the organiser's live tally."""
+        return self._send("tally", "GET", f"{self.app_url}/organiser/addons/{addon_id}/tally", expect=(200,),
+                          headers={"HX-Request": "true"}).text
 
     def journey(self, slug: str, amount: int | None = None) -> str:
         """The whole festival journey: open, check out, pay, thanks, certificate. The certificate HTML."""

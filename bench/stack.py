@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,6 +222,20 @@ class Stack:
         with _opener.open(request, timeout=10) as response:
             raw = response.read()
         return json.loads(raw) if raw else None
+
+    def pool(self) -> dict[str, int]:
+        """The public pool figures (/api/v1/pool)."""
+        with _opener.open(f"{self.app_url}/api/v1/pool", timeout=30) as response:
+            return json.loads(response.read())
+
+    def addon_id(self, slug: str) -> int:
+        engine = sqlalchemy.create_engine(self.database_url, poolclass=sqlalchemy.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                return int(connection.execute(sqlalchemy.text("SELECT id FROM addons WHERE slug = :slug"),
+                                              {"slug": slug}).scalar_one())
+        finally:
+            engine.dispose()
 
     def set_webhook_drop(self, percent: int) -> None:
         self.sandbox_call("/_sandbox/settings", {"drop_webhooks_percent": str(percent)})
