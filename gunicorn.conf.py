@@ -16,6 +16,9 @@ import urllib.request
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
+# Threads per worker: a checkout waits on Stripe's API for a few hundred milliseconds, and a
+# thread waiting on the network should not hold a whole process.
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 timeout = 30
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
@@ -161,7 +162,9 @@ def run(residents: int = 500, *, arrival_seconds: float | None = None, viewers: 
     arrival = arrival_seconds if arrival_seconds is not None else min(60.0, residents / 8)
     try:
         before = stack.pool()
+        cpu_before, load_before = stack.cpu_seconds(), os.getloadavg()[0]
         outcome = crowd(stack, residents, arrival, viewers)
+        cpu_after, load_after = stack.cpu_seconds(), os.getloadavg()[0]
         sessions = sorted(set(outcome.sessions))
         deliveries = settle_webhooks(stack, set(sessions))
         since = datetime.now(ZoneInfo("Asia/Tokyo")).date().isoformat()
@@ -187,6 +190,9 @@ def run(residents: int = 500, *, arrival_seconds: float | None = None, viewers: 
         "ledger": held,
         "pool_delta": {k: after[k] - before[k] for k in ("contributions", "paid_yen", "co2_g")},
         "failures": outcome.failures[:10],
+        # The machine is shared: how much CPU the site really used, and how busy the machine was.
+        "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after},
+        "load_average": [round(load_before, 1), round(load_after, 1)],
     }
     checks = {
         "every resident held a certificate": paid == residents and not outcome.failures,
@@ -221,7 +227,9 @@ def report(figures: dict) -> str:
     lines += [f"  ledger: {ledger_figures['paid']} paid contributions for {ledger_figures['sessions']} sessions, "
               f"{ledger_figures['paid_yen']:,} yen, {ledger_figures['co2_g']:,} g; pool grew by "
               f"{figures['pool_delta']}",
-              f"  webhooks {figures['webhook_deliveries']}; reconcile: {figures['reconcile']}"]
+              f"  webhooks {figures['webhook_deliveries']}; reconcile: {figures['reconcile']}",
+              f"  CPU seconds used during the crowd: {figures['cpu_seconds']}; machine load average "
+              f"{figures['load_average'][0]} -> {figures['load_average'][1]} on {os.cpu_count()} cores"]
     lines += [f"  {'ok  ' if ok else 'FAIL'} {name}" for name, ok in figures["checks"].items()]
     lines += [f"  failure: {failure}" for failure in figures["failures"]]
     return "\n".join(lines)

@@ -245,6 +245,12 @@ class Stack:
         assert self.gunicorn is not None
         return child_pids(self.gunicorn.pid)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by gunicorn (master, workers, reaped workers) and by the sandbox."""
+        assert self.gunicorn is not None and self.sandbox is not None
+        app = _cpu(self.gunicorn.pid, children=True) + sum(_cpu(pid) for pid in self.worker_pids())
+        return {"app": round(app, 2), "sandbox": round(_cpu(self.sandbox.pid), 2)}
+
     def worker_serving_sandbox(self) -> int | None:
         """A gunicorn worker that holds an open connection from the sandbox right now (a webhook
         delivery in flight), or None."""
@@ -292,6 +298,16 @@ def http_status(url: str) -> int | None:
         return error.code
     except OSError:
         return None
+
+
+def _cpu(pid: int, children: bool = False) -> float:
+    """utime + stime of a process (and of its reaped children), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _socket_inodes(pid: int) -> set[int]:

@@ -116,14 +116,19 @@ def _build(app: Flask) -> PaymentGateway:
         return PaymentGateway(client, secret, sandbox=False)
     url = app.config.get("STRIPE_SANDBOX_URL")
     api_key = app.config.get("STRIPE_SANDBOX_API_KEY")
+    production = is_production(app.config)
+    if not url and production and app.config.get("STRIPE_SANDBOX_PORT"):
+        # A command on a staging server (`flask payments reconcile`): the sandbox make serve started.
+        url = f"http://127.0.0.1:{app.config['STRIPE_SANDBOX_PORT']}"
     server = None
     if url and not api_key:
         raise RuntimeError("STRIPE_SANDBOX_URL is set without STRIPE_SANDBOX_API_KEY, the key that sandbox "
                            "was started with.")
     if not url:
-        if is_production(app.config):
+        if production:
             raise RuntimeError("ALLOW_PAYMENT_SANDBOX=1 needs the sandbox as its own process: set "
-                               "STRIPE_SANDBOX_URL and STRIPE_SANDBOX_API_KEY (make serve starts one).")
+                               "STRIPE_SANDBOX_PORT and STRIPE_SANDBOX_API_KEY as for make serve, or "
+                               "STRIPE_SANDBOX_URL.")
         from .sandbox import new_api_key, serve_in_thread
 
         api_key = new_api_key()  # the one key this run's sandbox answers
