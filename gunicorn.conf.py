@@ -34,6 +34,7 @@ logconfig_dict = {
         "gunicorn.error": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
         "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
         "alembic": {"level": "WARNING"},  # Flask-Migrate's set-up chatter in every worker
+        "stripe": {"level": "WARNING"},   # two lines per API call otherwise
     },
 }
 

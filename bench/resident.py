@@ -38,8 +38,12 @@ class Resident:
         # The page's own address as the browser saw it (https behind the proxy): Flask-WTF compares
         # the Referer with it on a secure request.
         self.https_origin = f"https://{origin.netloc}"
+        # Connection: close, as nginx talks to its upstream by default (HTTP/1.0, one request per
+        # connection); a kept-alive connection that gunicorn closes as the next request leaves
+        # would look like a failure a browser silently retries.
         self.http.headers.update({"X-Forwarded-For": self.address, "X-Forwarded-Proto": "https",
-                                  "Accept-Language": self.language, "User-Agent": "festival-phone/1.0"})
+                                  "Accept-Language": self.language, "User-Agent": "festival-phone/1.0",
+                                  "Connection": "close"})
 
     def _send(self, step: str, method: str, url: str, *, expect: tuple[int, ...], **kwargs) -> requests.Response:
         if url.startswith(self.app_url):

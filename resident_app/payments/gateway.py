@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 import stripe
 from flask import Flask, current_app
 
@@ -139,6 +140,10 @@ def _build(app: Flask) -> PaymentGateway:
         origins = app.config.setdefault("CSP_FORM_ACTION_ORIGINS", [])
         if url not in origins:
             origins.append(url)
-    client = stripe.StripeClient(api_key, stripe_version=STRIPE_API_VERSION,
-                                 base_addresses={"api": url}, max_network_retries=2)
+    # The sandbox is local: no proxy from the environment may stand in between (and looking one
+    # up on every call costs more CPU than the call itself).
+    session = requests.Session()
+    session.trust_env = False
+    client = stripe.StripeClient(api_key, stripe_version=STRIPE_API_VERSION, base_addresses={"api": url},
+                                 max_network_retries=2, http_client=stripe.RequestsClient(session=session))
     return PaymentGateway(client, secret, sandbox=True, sandbox_server=server)
