@@ -20,6 +20,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count
 # thread waiting on the network should not hold a whole process.
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 timeout = 30
+# gunicorn's control socket lives at one path per user: two sites (or test runs) on one machine
+# would fight over it, and nothing here uses gunicornc.
+control_socket_disable = True
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 # Everything to stdout, one line per record, for journald or a container's log collector.
