@@ -6,21 +6,18 @@ import pytest
 from sqlalchemy import select
 
 from bench.stack import free_port
-from resident_app import create_app
 from resident_app.extensions import db
 from resident_app.models import AuditEntry, Contribution
-from resident_app.services.programme_content import load_demo_content
 
-from ..conftest import WEBHOOK_SECRET, config_for, csrf_token
+from ..conftest import csrf_token
 
 EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def demo(app):
-    with app.app_context():
-        load_demo_content()
-    return app
+def stripe_down(build_app):
+    """An app whose Stripe (the sandbox) does not answer."""
+    return build_app(STRIPE_SANDBOX_URL=f"http://127.0.0.1:{free_port()}", STRIPE_SANDBOX_API_KEY="sk_test_nobody")
 
 
 def post_checkout(client, **form):
@@ -45,34 +42,21 @@ def test_an_address_stripe_refuses_is_explained_beside_the_field(client, demo):
     assert last_contribution(demo) == ("failed", ["contribution.checkout_failed", "contribution.create"])
 
 
-def test_stripe_unreachable_leaves_the_resident_on_the_add_on_page(demo, database_url):
-    down = create_app(config_for(database_url, STRIPE_SANDBOX_URL=f"http://127.0.0.1:{free_port()}",
-                                 STRIPE_SANDBOX_API_KEY="sk_test_nobody_listens",
-                                 STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET))
-    client = down.test_client()
+def test_stripe_unreachable_leaves_the_resident_on_the_add_on_page(demo, stripe_down):
+    client = stripe_down.test_client()
     response = post_checkout(client)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "The payment service could not start this payment, so nothing was charged." in html
     assert 'name="quantity"' in html  # the form is there to try again
     assert last_contribution(demo) == ("failed", ["contribution.checkout_failed", "contribution.create"])
-    before = client.get("/api/v1/pool").get_json()
-    assert before["paid_yen"] == 0
-    with down.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    assert client.get("/api/v1/pool").get_json()["paid_yen"] == 0
 
 
-def test_the_thanks_page_waits_when_stripe_cannot_be_asked(client, demo, database_url, stripe_sandbox):
+def test_the_thanks_page_waits_when_stripe_cannot_be_asked(client, demo, stripe_down):
     pay_url = post_checkout(client).headers["Location"]
     session_id = pay_url.rsplit("/", 1)[1]
-    down = create_app(config_for(database_url, STRIPE_SANDBOX_URL=f"http://127.0.0.1:{free_port()}",
-                                 STRIPE_SANDBOX_API_KEY="sk_test_nobody_listens",
-                                 STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET))
-    response = down.test_client().get(f"/a/demo-bus/thanks?session_id={session_id}", headers=EN)
+    response = stripe_down.test_client().get(f"/a/demo-bus/thanks?session_id={session_id}", headers=EN)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "We have not received confirmation of your payment yet." in html and "Check again" in html
-    with down.app_context():
-        db.session.remove()
-        db.engine.dispose()

@@ -7,33 +7,23 @@ import pytest
 import redis
 
 from bench.stack import redis_answers, redis_url
-from resident_app import create_app
 from resident_app.auth import lockout
-from resident_app.extensions import db
 
-from ..conftest import CSRF_RE, config_for
+from ..conftest import CSRF_RE
 from .factories import PASSWORD, make_user
 
 OWNER = "organiser@npo.example.jp"
 
 
 @pytest.fixture
-def site(app, database_url):
-    """Rate limits on, behind one proxy, counting under a prefix of this test's own."""
-    apps = []
-
+def site(build_app):
+    """site(**config): rate limits on, behind one proxy, counting under a prefix of this test's own."""
     def build(**overrides):
-        built = create_app(config_for(database_url, RATELIMIT_ENABLED=True, TRUSTED_PROXY_COUNT="1",
-                                      RATELIMIT_KEY_PREFIX=f"lockout-{secrets.token_hex(6)}", **overrides))
+        built = build_app(RATELIMIT_ENABLED=True, TRUSTED_PROXY_COUNT="1",
+                          RATELIMIT_KEY_PREFIX=f"lockout-{secrets.token_hex(6)}", **overrides)
         make_user(built, OWNER)
-        apps.append(built)
         return built
-
-    yield build
-    for built in apps:
-        with built.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return build
 
 
 def attempt(site, password: str, email: str = OWNER, language: str = "ja"):

@@ -10,12 +10,9 @@ import pytest
 import redis
 
 from bench.stack import redis_answers, redis_url
-from resident_app import create_app
-from resident_app.extensions import db
-from resident_app.services.programme_content import load_demo_content
 from resident_app.web import ratelimit
 
-from ..conftest import CSRF_RE, WEBHOOK_SECRET, config_for
+from ..conftest import CSRF_RE
 from .factories import PASSWORD, make_user
 
 NAT = "203.0.113.7"  # a festival's Wi-Fi: every phone behind one public address
@@ -27,25 +24,9 @@ def address() -> str:
 
 
 @pytest.fixture
-def limited(app, database_url, stripe_sandbox):
-    """An app with rate limits on, behind one trusted proxy, with the demo add-ons."""
-    with app.app_context():
-        load_demo_content()
-    apps = []
-
-    def build(**overrides):
-        built = create_app(config_for(database_url, RATELIMIT_ENABLED=True, TRUSTED_PROXY_COUNT="1",
-                                      STRIPE_SANDBOX_URL=stripe_sandbox.base_url,
-                                      STRIPE_SANDBOX_API_KEY=stripe_sandbox.api_key,
-                                      STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, **overrides))
-        apps.append(built)
-        return built
-
-    yield build
-    for built in apps:
-        with built.app_context():
-            db.session.remove()
-            db.engine.dispose()
+def limited(build_app, demo):
+    """limited(**config): an app with rate limits on, behind one trusted proxy, with the demo add-ons."""
+    return lambda **overrides: build_app(RATELIMIT_ENABLED=True, TRUSTED_PROXY_COUNT="1", **overrides)
 
 
 def phone(site, ip: str = NAT, language: str = "ja"):

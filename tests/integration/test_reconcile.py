@@ -4,23 +4,14 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-import pytest
 import requests
 from sqlalchemy import func, select
 
 from resident_app.extensions import db
 from resident_app.models import AuditEntry, Contribution
 from resident_app.payments.gateway import get_gateway
-from resident_app.services.programme_content import load_demo_content
 
 from ..conftest import csrf_token
-
-
-@pytest.fixture
-def demo(app):
-    with app.app_context():
-        load_demo_content()
-    return app
 
 
 def paid_at_the_sandbox(client, slug: str = "demo-bus", quantity: str = "1") -> str:

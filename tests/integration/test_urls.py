@@ -9,14 +9,12 @@ import zxingcpp
 from flask import url_for
 from PIL import Image
 
-from resident_app import create_app
 from resident_app.extensions import db
 from resident_app.models import Contribution
 from resident_app.payments.gateway import get_gateway
 from resident_app.services.mail import send_receipt
-from resident_app.services.programme_content import load_demo_content
 
-from ..conftest import CSRF_RE, WEBHOOK_SECRET, config_for
+from ..conftest import CSRF_RE
 from .factories import login, make_addon, make_contribution, make_user
 
 BASE = "https://co2.city.example.jp"
@@ -24,17 +22,9 @@ EVIL = {"Host": "evil.example"}
 
 
 @pytest.fixture
-def site(app, database_url, stripe_sandbox):
-    """The test app's data, served by an app whose PUBLIC_BASE_URL is set."""
-    with app.app_context():
-        load_demo_content()
-    public = create_app(config_for(database_url, PUBLIC_BASE_URL=BASE, STRIPE_SANDBOX_URL=stripe_sandbox.base_url,
-                                   STRIPE_SANDBOX_API_KEY=stripe_sandbox.api_key,
-                                   STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET))
-    yield public
-    with public.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def site(build_app, demo):
+    """The test app's data with the demo add-ons, served by an app whose PUBLIC_BASE_URL is set."""
+    return build_app(PUBLIC_BASE_URL=BASE)
 
 
 def test_stripe_return_pages_ignore_a_forged_host(site):
