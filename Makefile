@@ -1,11 +1,18 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
+# `make serve` is production (see the README's "Running in production").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app.py
+export PORT
+# Gunicorn workers for `make serve`: 2 x cores + 1 unless WEB_CONCURRENCY says otherwise.
+WEB_CONCURRENCY ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1) + 1)))
 
-.PHONY: run test install install-dev translations translations-update migrate seed browser-deps clean
+.PHONY: run serve test bench install install-dev translations translations-update migrate seed browser-deps clean
+
+# Without APP_ENV the app assumes production and checks its settings; these targets are development.
+run seed migrate: export APP_ENV := development
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +50,15 @@ seed: migrate
 run: translations seed
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+## Production: refuses unsafe settings (one line each), migrates, loads the programme's default data
+## where none exists (never demo content), then gunicorn with WEB_CONCURRENCY workers on PORT.
+serve: export APP_ENV := production
+serve: export WEB_CONCURRENCY := $(WEB_CONCURRENCY)
+serve: translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+	exec $(BIN)/gunicorn --config gunicorn.conf.py app:app
+
 ## Debian's Chromium and Japanese fonts for the browser tests (installed only when missing).
 browser-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi ipagothic; then \
@@ -52,6 +68,13 @@ browser-deps:
 
 test: install-dev translations browser-deps
 	$(BIN)/python -m pytest
+
+## Benchmarks with real processes (gunicorn, the sandbox, PostgreSQL, Redis), each at full size.
+## They make their own databases beside DATABASE_URL's (default below); `BENCH_ARGS=festival
+## --residents 100` runs one benchmark with options.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/resident_bench
+bench: install-dev translations
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

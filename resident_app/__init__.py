@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
 
-from .config import INSTANCE_DIR, Config
+from .config import (INSTANCE_DIR, Config, ConfigError, apply_environment, check_settings,
+                     trusted_proxy_count, workers_from_environment)
+from .web.urls import SiteFlask
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -16,14 +20,22 @@ log = logging.getLogger(__name__)
 
 def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI, error pages."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
-                instance_path=str(INSTANCE_DIR))
+    app = SiteFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                    instance_path=str(INSTANCE_DIR))
     app.config.from_object(Config)
     if isinstance(config, Mapping):
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    apply_environment(app.config)
+    # gunicorn's master ran these checks already (gunicorn.conf.py); a worker that still finds a
+    # problem (gunicorn started without that file) fails to boot, and gunicorn stops.
+    problems = check_settings(app.config, workers=workers_from_environment(),
+                              serving="gunicorn.arbiter" in sys.modules)
+    if problems:
+        raise ConfigError(problems)
     _ensure_secret_key(app)
+    _trust_proxies(app)
 
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -77,16 +89,35 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
 
 
 def _ensure_secret_key(app: Flask) -> None:
-    """Production must set SECRET_KEY; a development machine gets one kept under instance/."""
+    """Production has SECRET_KEY (check_settings saw to it); a development machine gets one kept
+    under instance/. Several processes starting at once agree on one key: the file is written
+    aside and linked into place, so whoever comes second reads the first one's key."""
     if app.config.get("SECRET_KEY"):
         return
     key_file = Path(app.instance_path) / "secret_key"
     key_file.parent.mkdir(parents=True, exist_ok=True)
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        key_file.chmod(0o600)
-        log.warning("SECRET_KEY is not set: using a generated development key in %s", key_file)
+        draft = key_file.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        draft.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, key_file)  # atomic: fails if another process linked its key first
+            log.warning("SECRET_KEY is not set: using a generated development key in %s", key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     app.config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT proxies, the client's address and scheme come from their
+    X-Forwarded-For and X-Forwarded-Proto (rate limits then count real clients)."""
+    count = trusted_proxy_count(app.config)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def _sqlite_pragmas(app: Flask) -> None:

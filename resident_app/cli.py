@@ -22,9 +22,11 @@ CLI_ACTOR = "cli"
 
 
 def register_cli(app: Flask) -> None:
+    from .payments.cli import register_payments_cli
     from .pool_cli import register_pool_cli
 
     register_pool_cli(app)
+    register_payments_cli(app)
 
     @app.cli.command("seed")
     @click.option("--demo", is_flag=True, help="Also load demo organisers and add-ons (never in production).")

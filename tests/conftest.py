@@ -65,6 +65,7 @@ def stripe_sandbox():
 @pytest.fixture
 def app(database_url, _schema, stripe_sandbox):
     app = create_app(config_for(database_url, STRIPE_SANDBOX_URL=stripe_sandbox.base_url,
+                                STRIPE_SANDBOX_API_KEY=stripe_sandbox.api_key,
                                 STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET))
     with app.app_context():
         wipe_database()
@@ -72,6 +73,35 @@ def app(database_url, _schema, stripe_sandbox):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def build_app(app, database_url, stripe_sandbox):
+    """build_app(**config) -> another app on the test database (as `app` left it) with other
+    settings, e.g. rate limits on or PUBLIC_BASE_URL set; its connections close after the test."""
+    built = []
+
+    def build(**overrides):
+        settings = {"STRIPE_SANDBOX_URL": stripe_sandbox.base_url, "STRIPE_SANDBOX_API_KEY": stripe_sandbox.api_key,
+                    "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, **overrides}
+        built.append(create_app(config_for(database_url, **settings)))
+        return built[-1]
+
+    yield build
+    for other in built:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def demo(app):
+    """The default data plus the demo organiser's add-ons: demo-bus (100 yen), demo-event (200 yen)."""
+    from resident_app.services.programme_content import load_demo_content
+
+    with app.app_context():
+        load_demo_content()
+    return app
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import limiter
 from ..models import AccountStatus
@@ -11,9 +12,18 @@ from ..public.pages import safe_next
 from ..services.accounts import authenticate, rotate_session, sign_up, signup_errors
 from ..services.errors import InvalidInput
 from ..web.text import clean_text
-from . import bp
+from . import bp, lockout
 
 SIGNUP_FIELDS = ("organisation", "contact_name", "email")
+
+
+class AccountLocked(TooManyRequests):
+    """Log-in for one e-mail address is paused (auth/lockout.py); the 429 page says until when."""
+
+    account_locked = True
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(retry_after=seconds)
 
 
 def _next_url() -> str:
@@ -61,10 +71,17 @@ def login():
             return redirect(next_url)
         return render_template("auth/login.html", email="", next_url=next_url, error=None)
     email = clean_text(request.form.get("email"))
+    locked = lockout.locked_for(email)
+    if locked:
+        raise AccountLocked(locked)  # not even a right password opens it before the time is up
     user = authenticate(email, request.form.get("password") or "")
     if user is None:
+        locked = lockout.record_failure(email)
+        if locked:
+            raise AccountLocked(locked)
         return render_template("auth/login.html", email=email, next_url=next_url,
                                error=_("The e-mail address or password is wrong.")), 401
+    lockout.clear_failures(email)
     session.clear()  # nothing from before the log-in survives, whoever had the cookie
     if user.status != AccountStatus.ACTIVE:
         return render_template("auth/account_status.html", account=user,

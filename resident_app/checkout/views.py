@@ -1,7 +1,10 @@
 """Add-on landing page, checkout, thanks page and the participation certificate."""
 from __future__ import annotations
 
+import logging
+
 import segno
+import stripe
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -19,7 +22,11 @@ from ..services.payments import availability, fulfil_checkout_session, start_che
 from ..services.programme import current_rate
 from ..public.labels import addon_kind_label
 from ..web.i18n import locale_code
+from ..web.ratelimit import (addon_key, browser_key, checkout_per_addon, checkout_per_address,
+                             checkout_per_session)
 from . import bp
+
+log = logging.getLogger(__name__)
 
 bp.add_app_template_global(addon_kind_label)
 
@@ -63,7 +70,9 @@ def addon(slug: str):
 
 
 @bp.post("/a/<slug>/checkout")
-@limiter.limit("20 per minute")
+@limiter.limit(checkout_per_session, key_func=browser_key)
+@limiter.limit(checkout_per_addon, key_func=addon_key)
+@limiter.limit(checkout_per_address)
 def checkout(slug: str):
     """Create the contribution and send the resident to the hosted pay page."""
     item = _addon_or_404(slug)
@@ -102,7 +111,14 @@ def thanks(slug: str):
         Contribution.stripe_session_id == session_id, Contribution.addon_id == item.id)) if session_id else None
     if contribution is None:
         abort(404)
-    outcome = fulfil_checkout_session(get_gateway().retrieve_session(session_id))
+    try:
+        session = get_gateway().retrieve_session(session_id)
+    except stripe.StripeError:
+        # Stripe unreachable for a moment: the webhook (or `flask payments reconcile`) finishes the
+        # payment; the waiting page tells the resident so and offers to check again.
+        log.warning("thanks page: could not fetch session %s from Stripe", session_id, exc_info=True)
+        return render_template("checkout/waiting.html", addon=item, contribution=contribution)
+    outcome = fulfil_checkout_session(session)
     contribution = outcome.contribution or contribution
     if contribution.status == "paid":
         flash(_("Thank you. Your payment was received and your participation certificate is ready."), "success")

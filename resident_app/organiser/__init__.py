@@ -31,5 +31,5 @@ def require_active_account():
     return login_manager.unauthorized()
 
 
-from . import addons, certificate, dashboard, exports, sharing  # noqa: E402,F401  (routes register on import)
+from . import addons, certificate, dashboard, exports, sharing, tally  # noqa: E402,F401  (routes register on import)
 from . import event_actuals, event_estimate, event_report, event_survey, events  # noqa: E402,F401

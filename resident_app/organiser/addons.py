@@ -12,8 +12,8 @@ from ..carbon.conversion import grams_for_yen
 from ..models import AddOn
 from ..public.labels import addon_kind_label
 from ..services import DomainError
-from ..services.addons import (MAX_PRICE_YEN, MIN_PRICE_YEN, addon_errors, addon_totals, create_addon,
-                               daily_totals, kinds_for, update_addon)
+from ..services.addons import (MAX_PRICE_YEN, MIN_PRICE_YEN, addon_errors, create_addon, daily_totals, kinds_for,
+                               update_addon)
 from ..services.errors import InvalidInput
 from ..services.payments import availability
 from ..services.programme import current_rate
@@ -24,6 +24,7 @@ from ..services.events import event_figures, event_for
 from .access import addon_or_404, event_or_404
 from .forms import blank_values, parse_whole_number, read_addon_form, values_from
 from .sharing import public_link, qr_code, snippet_html
+from .tally import POLL_SECONDS, tally_for
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,8 @@ def addon(addon_id: int, export: dict | None = None):
     qr_svg = Markup(qr_code(item).svg_inline(scale=4, border=4, omitsize=True,
                                              title=_("QR code for the add-on's page")))
     return render_template(
-        "organiser/addon.html", addon=item, totals=addon_totals(item), days=days, chart=chart,
-        link=link, qr_svg=qr_svg, snippet=snippet, snippet_code=str(snippet), rate=rate,
+        "organiser/addon.html", addon=item, tally=tally_for(item, fresh=True), poll_seconds=POLL_SECONDS,
+        days=days, chart=chart, link=link, qr_svg=qr_svg, snippet=snippet, snippet_code=str(snippet), rate=rate,
         grams_per_unit=grams_per_unit, state=availability(item),
         export=export or {"values": {}, "errors": {}, "replaced": 0},
     )

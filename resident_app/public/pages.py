@@ -12,7 +12,7 @@ from ..carbon.citations import citation
 from ..carbon.comparison import COMPARED, national_rows, physical_averages
 from ..carbon.conversion import grams_for_yen
 from ..carbon.sources import MONTHLY_BILL_BOUNDS_YEN, MONTHLY_BOUNDS, UNITS
-from ..extensions import db
+from ..extensions import db, limiter
 from ..services.averages import active_set
 from ..services.calculations import today_in_tokyo
 from ..services.factors import active_factor_set
@@ -97,11 +97,19 @@ def set_language():
 
 @bp.get("/healthz")
 def healthz():
-    """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
+    """The database and the rate-limit storage (Redis), each reported; 503 if either is down."""
+    checks = {"database": "ok", "redis": "not used"}
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # any driver error means "not healthy"; the detail goes to the log
         current_app.logger.exception("health check: database unreachable")
         db.session.rollback()
-        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
-    return jsonify({"status": "ok", "database": "ok"})
+        checks["database"] = "unreachable"
+    if limiter.enabled and not str(current_app.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        checks["redis"] = "ok" if limiter.storage.check() else "unreachable"
+        if checks["redis"] != "ok":
+            current_app.logger.error("health check: rate limit storage unreachable")
+    healthy = "unreachable" not in checks.values()
+    response = jsonify({"status": "ok" if healthy else "unavailable", **checks})
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200 if healthy else 503

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import stripe
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -119,10 +120,31 @@ def start_checkout(addon: AddOn, *, quantity: int, amount_yen: int | None, displ
     }
     if contribution.receipt_email:
         params["customer_email"] = contribution.receipt_email
-    session = get_gateway().create_checkout_session(params, contribution.idempotency_key)
+    try:
+        session = get_gateway().create_checkout_session(params, contribution.idempotency_key)
+    except stripe.StripeError as error:
+        raise _checkout_refused(contribution, error) from error
     contribution.stripe_session_id = session.id
     db.session.commit()
     return contribution, session.url
+
+
+def _checkout_refused(contribution: Contribution, error: stripe.StripeError) -> DomainError:
+    """Stripe said no or could not be reached: the contribution is failed (nothing was charged) and
+    the resident gets a message for the form, never a 500."""
+    log.warning("checkout for contribution %s refused by Stripe: %s %s", contribution.id,
+                type(error).__name__, getattr(error, "user_message", None) or error)
+    # No session reached the resident, so nothing else can be moving this row: a plain update.
+    ContributionStatus(contribution.status).check(ContributionStatus.FAILED)
+    contribution.status = ContributionStatus.FAILED
+    add_audit("stripe", "contribution.checkout_failed", "contribution", contribution.id, {"status": "pending"},
+              {"status": "failed", "error": type(error).__name__, "param": getattr(error, "param", None)})
+    db.session.commit()
+    if isinstance(error, stripe.InvalidRequestError) and getattr(error, "param", None) == "customer_email":
+        return DomainError(_l("The payment service did not accept this e-mail address. Check it, or leave "
+                              "the field blank."), field="receipt_email")
+    return DomainError(_l("The payment service could not start this payment, so nothing was charged. "
+                          "Please try again in a few minutes."))
 
 
 def certificate_number(contribution: Contribution) -> str:

@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .ratelimit import too_many_requests
+
 
 def _messages() -> dict[int, tuple[str, str]]:
     return {
@@ -16,7 +18,6 @@ def _messages() -> dict[int, tuple[str, str]]:
         404: (_("Page not found"), _("There is no page at this address. It may have been moved or deleted.")),
         405: (_("Not allowed"), _("This address does not accept that kind of request.")),
         413: (_("Too large"), _("The file or form you sent is too large.")),
-        429: (_("Too many requests"), _("Too many attempts in a short time. Please wait a minute and try again.")),
         500: (_("Something went wrong"), _("An error occurred on our side. Nothing you entered was saved twice; please try again later.")),
     }
 
@@ -51,6 +52,8 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return render_error(400, _("Your form had expired or came from another site. "
                                    "Please reload the page and send it again."))
+
+    app.register_error_handler(429, too_many_requests)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

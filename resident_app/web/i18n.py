@@ -9,7 +9,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import NumberPattern, format_currency, parse_pattern
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -156,6 +156,11 @@ def stored_text(text: str) -> str:
     return ja if locale_code() == "ja" else en
 
 
+def local_time(value: datetime) -> str:
+    """The time of day in Japan, to the second (15:04:05)."""
+    return format_time(value, format="medium")
+
+
 def init_app(app: Flask) -> None:
     """Register the formats as Jinja filters and the locale in every template."""
     # pass_context stops Jinja from folding `100|yen` into a constant at compile time, which would
@@ -165,10 +170,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters.update({name: per_request(function) for name, function in {
         "yen": yen, "kg": kg, "tonnes": tonnes, "number": number, "percent": percent, "share": share,
-        "local_date": local_date, "local_datetime": local_datetime, "fiscal_year": fiscal_year,
-        "stored_text": stored_text, "keep_terms": keep_terms,
-        "cite_year": cite_year, "iso_date": iso_date,
-        "note_lang": note_lang}.items()})
+        "local_date": local_date, "local_datetime": local_datetime, "local_time": local_time,
+        "fiscal_year": fiscal_year, "stored_text": stored_text, "keep_terms": keep_terms,
+        "cite_year": cite_year, "iso_date": iso_date, "note_lang": note_lang}.items()})
 
     @app.context_processor
     def locale_context() -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Security headers on every response, CSP included (htmx 2 and Plotly basic work under it)."""
+"""Security headers on every response, CSP included (htmx 2 and Plotly basic work under it), and
+HSTS in production."""
 from __future__ import annotations
 
 from flask import Flask
@@ -20,4 +21,6 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         return response

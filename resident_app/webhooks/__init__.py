@@ -5,7 +5,7 @@ import logging
 
 import stripe
 from flask import Blueprint, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..extensions import csrf, db
 from ..models import StripeEvent
@@ -40,3 +40,14 @@ def stripe_webhook():
         outcome = "duplicate"
     log.info("stripe event %s %s: %s", event_id, event.get("type"), outcome)
     return jsonify({"received": True, "outcome": outcome})
+
+
+@bp.errorhandler(DBAPIError)
+def database_unavailable(error: DBAPIError):
+    """The database went away mid-event: 503, so Stripe delivers the event again later."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        pass  # the connection is gone; the pool replaces it on the next checkout (pool_pre_ping)
+    log.error("stripe webhook: database error, asking Stripe to retry: %s", type(error.orig).__name__)
+    return jsonify({"error": "database unavailable, retry later"}), 503

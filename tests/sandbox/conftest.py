@@ -86,7 +86,7 @@ def receiver() -> Iterator[Receiver]:
 def sandbox(receiver: Receiver) -> Iterator[SandboxServer]:
     """A threaded sandbox delivering webhooks to the receiver with tiny retry delays."""
     server, _ = serve_in_thread(webhook_url=receiver.url, webhook_secret=WEBHOOK_SECRET, poll_interval=POLL,
-                                **FAST_RETRIES)
+                                api_key=API_KEY, **FAST_RETRIES)
     yield server
     server.stop()
 
@@ -99,7 +99,8 @@ def make_client(base_url: str, api_key: str = API_KEY) -> stripe.StripeClient:
 @pytest.fixture(scope="session")
 def shared_sandbox() -> Iterator[SandboxServer]:
     """One webhook-less sandbox for tests that only check refusals (they change no state)."""
-    server, _ = serve_in_thread(webhook_url=None, webhook_secret=WEBHOOK_SECRET, poll_interval=POLL)
+    server, _ = serve_in_thread(webhook_url=None, webhook_secret=WEBHOOK_SECRET, poll_interval=POLL,
+                                api_key=API_KEY)
     yield server
     server.stop()
 
@@ -190,5 +191,5 @@ def webhook_secret() -> str:
 
 @pytest.fixture
 def fast_retries() -> dict[str, Any]:
-    """serve_in_thread keyword arguments: millisecond webhook retries and a fast shutdown."""
-    return dict(FAST_RETRIES, poll_interval=POLL)
+    """serve_in_thread keyword arguments: millisecond webhook retries, a fast shutdown, the tests' key."""
+    return dict(FAST_RETRIES, poll_interval=POLL, api_key=API_KEY)

@@ -138,11 +138,27 @@ def test_idempotency_key_with_other_params_is_an_error(client, session_params):
                                               "parameters they were first used with")
 
 
-def test_idempotency_keys_are_per_api_key(client, make_client, sandbox, session_params):
-    other = make_client(sandbox.base_url, "sk_test_another_developer")
-    a = client.v1.checkout.sessions.create(session_params(), {"idempotency_key": "shared"})
-    b = other.v1.checkout.sessions.create(session_params(), {"idempotency_key": "shared"})
-    assert a.id != b.id
+def test_only_the_key_the_sandbox_was_started_with_is_answered(client, make_client, sandbox, session_params):
+    assert client.v1.checkout.sessions.create(session_params()).id
+    with pytest.raises(stripe.AuthenticationError) as info:
+        make_client(sandbox.base_url, "sk_test_another_developer").v1.checkout.sessions.list()
+    assert info.value.http_status == 401
+    assert "only the key it was started with" in info.value.user_message
+    assert "sk_test_another_developer" not in info.value.user_message
+
+
+def test_a_sandbox_without_a_given_key_makes_its_own(fast_retries, make_client, session_params):
+    from resident_app.payments.sandbox import serve_in_thread
+
+    kwargs = {k: v for k, v in fast_retries.items() if k != "api_key"}
+    server, url = serve_in_thread(webhook_url=None, webhook_secret="whsec_x", **kwargs)
+    try:
+        assert server.api_key.startswith("sk_test_") and len(server.api_key) > 30
+        assert make_client(url, server.api_key).v1.checkout.sessions.create(session_params()).id
+        with pytest.raises(stripe.AuthenticationError):
+            make_client(url).v1.checkout.sessions.create(session_params())
+    finally:
+        server.stop()
 
 
 def test_failed_request_is_not_saved_for_its_key(client, session_params):
@@ -182,7 +198,7 @@ def test_unknown_ids_are_resource_missing(client):
 
 def test_unrecognised_url_is_a_stripe_style_404(shared_sandbox):
     response = requests.get(f"{shared_sandbox.base_url}/v1/customers",
-                            headers={"Authorization": "Bearer sk_test_x"}, timeout=5)
+                            headers={"Authorization": f"Bearer {shared_sandbox.api_key}"}, timeout=5)
     assert response.status_code == 404
     assert response.json()["error"]["message"].startswith("Unrecognized request URL (GET: /v1/customers)")
     assert response.headers["Stripe-Version"] == API_VERSION

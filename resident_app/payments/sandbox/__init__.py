@@ -2,11 +2,16 @@
 
 The app keeps using the real `stripe` SDK; only the base address and keys differ:
 
-    server, url = serve_in_thread(webhook_url="http://127.0.0.1:5000/stripe/webhook",
+    server, url = serve_in_thread(webhook_url="http://127.0.0.1:5000/webhooks/stripe",
                                   webhook_secret="whsec_sandbox")
-    client = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": url}, max_network_retries=2)
+    client = stripe.StripeClient(server.api_key, base_addresses={"api": url}, max_network_retries=2)
     ...
     server.stop()
+
+The API answers only the key the sandbox was started with (generated unless given). In a thread
+(development, tests) the /_sandbox/* helpers are on; as its own process (`python -m
+resident_app.payments.sandbox`, which `make serve` starts for several workers) they are off unless
+asked for.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .app import Sandbox, create_sandbox_app, get_sandbox
+from .app import Sandbox, create_sandbox_app, get_sandbox, new_api_key
 from .objects import API_VERSION
 from .webhooks import signature_header
 
@@ -27,6 +32,7 @@ __all__ = [
     "SandboxServer",
     "create_sandbox_app",
     "get_sandbox",
+    "new_api_key",
     "serve_in_thread",
     "signature_header",
     "stop",
@@ -51,6 +57,7 @@ class SandboxServer:
         self.wsgi_server = wsgi_server
         self.app = app
         self.sandbox: Sandbox = get_sandbox(app)
+        self.api_key = self.sandbox.api_key
         self.port: int = wsgi_server.server_port
         host = wsgi_server.host
         # A wildcard bind is reached through loopback; IPv6 literals need brackets in URLs.
@@ -87,9 +94,12 @@ class SandboxServer:
 
 def serve_in_thread(host: str = "127.0.0.1", port: int = 0, *, poll_interval: float = 0.1,
                     **create_kwargs: Any) -> tuple[SandboxServer, str]:
-    """Serve create_sandbox_app(**create_kwargs) on host:port (0 = any free port); returns (server, base_url)."""
+    """Serve create_sandbox_app(**create_kwargs) on host:port (0 = any free port); returns (server, base_url).
+
+    A sandbox in a thread belongs to development or a test: its /_sandbox/* helpers are on."""
     create_kwargs.setdefault("webhook_url", None)
     create_kwargs.setdefault("webhook_secret", "whsec_sandbox")
+    create_kwargs.setdefault("debug_endpoints", True)
     app = create_sandbox_app(**create_kwargs)
     # Without public_base_url, pay-page URLs use the Host the API caller used, i.e. this address.
     wsgi_server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)

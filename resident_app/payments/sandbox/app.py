@@ -7,6 +7,7 @@ import functools
 import hmac
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,16 +30,24 @@ PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:
             "frame-ancestors 'none'")
 
 
+def new_api_key() -> str:
+    """A fresh secret key for one sandbox run: the only key its API will answer."""
+    return "sk_test_sandbox_" + secrets.token_hex(16)
+
+
 class Sandbox:
     """Everything one sandbox app owns: its state, its webhook dispatcher and its settings."""
 
     def __init__(self, webhook_url: str | None, webhook_secret: str, public_base_url: str | None,
-                 policy: RetryPolicy, clock: Callable[[], float]) -> None:
+                 policy: RetryPolicy, clock: Callable[[], float], api_key: str,
+                 drop_webhooks_percent: int = 0, webhook_workers: int = 1) -> None:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
+        self.api_key = api_key
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.store = SandboxStore(webhooks_enabled=webhook_url is not None, clock=clock)
-        self.dispatcher = (WebhookDispatcher(self.store, webhook_url, webhook_secret, policy)
+        self.dispatcher = (WebhookDispatcher(self.store, webhook_url, webhook_secret, policy,
+                                             drop_percent=drop_webhooks_percent, workers=webhook_workers)
                            if webhook_url is not None else None)
 
     def reset(self) -> None:
@@ -70,16 +79,28 @@ def create_sandbox_app(
     webhook_retry_base: float = 1.0,
     webhook_retry_cap: float = 60.0,
     webhook_timeout: float = 10.0,
+    webhook_workers: int = 1,
+    drop_webhooks_percent: int = 0,
+    api_key: str | None = None,
+    debug_endpoints: bool = False,
     clock: Callable[[], float] = time.time,
 ) -> Flask:
-    """Build the sandbox WSGI app; events go to webhook_url signed with webhook_secret (None: stored only)."""
+    """Build the sandbox WSGI app; events go to webhook_url signed with webhook_secret (None: stored only).
+
+    The API answers only `api_key` (a fresh one when None: read it from get_sandbox(app).api_key).
+    `debug_endpoints` adds the unauthenticated /_sandbox/* helpers, for development and tests only.
+    `drop_webhooks_percent` of new events are never sent (to test reconciliation)."""
+    if not 0 <= drop_webhooks_percent <= 100:
+        raise ValueError("drop_webhooks_percent must be from 0 to 100")
     app = Flask(__name__, template_folder="templates", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     policy = RetryPolicy(max_attempts=webhook_max_attempts, base_delay=webhook_retry_base,
                          max_delay=webhook_retry_cap, timeout=webhook_timeout)
-    app.extensions[EXTENSION_KEY] = Sandbox(webhook_url, webhook_secret, public_base_url, policy, clock)
+    app.extensions[EXTENSION_KEY] = Sandbox(webhook_url, webhook_secret, public_base_url, policy, clock,
+                                            api_key or new_api_key(), drop_webhooks_percent, webhook_workers)
     _register_api(app)
-    _register_debug(app)
+    if debug_endpoints:
+        _register_debug(app)
     _register_pay_page(app)
     return app
 
@@ -114,7 +135,7 @@ def _redact(key: str) -> str:
 
 
 def _authenticate() -> str:
-    """The caller's secret key; 401 in Stripe's shape unless it is a test-mode secret key."""
+    """The caller's secret key; 401 in Stripe's shape unless it is the key this sandbox was started with."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     key = ""
     if scheme.lower() == "bearer":
@@ -132,6 +153,9 @@ def _authenticate() -> str:
     if not key.startswith("sk_test_"):
         raise ApiError(401, f"Invalid API Key provided: {_redact(key)}. The Stripe sandbox accepts only "
                             "test-mode secret keys (sk_test_...).")
+    if not hmac.compare_digest(key.encode(), get_sandbox().api_key.encode()):
+        raise ApiError(401, f"Invalid API Key provided: {_redact(key)}. This sandbox answers only the key "
+                            "it was started with.")
     return key
 
 
@@ -182,6 +206,12 @@ def _expand_session(session: CheckoutSession, expand: list[str]) -> dict[str, An
     if "payment_intent" in expand and session.payment_intent_id:
         obj["payment_intent"] = store.payment_intents[session.payment_intent_id].to_stripe()
     return obj
+
+
+def _within(value: int, bounds: dict[str, int]) -> bool:
+    """Whether a timestamp passes Stripe's range filter (gt, gte, lt, lte)."""
+    return all({"gt": value > limit, "gte": value >= limit, "lt": value < limit, "lte": value <= limit}[op]
+               for op, limit in bounds.items())
 
 
 def _list_object(data: list[dict[str, Any]], url: str, has_more: bool) -> dict[str, Any]:
@@ -263,6 +293,11 @@ def _register_api(app: Flask) -> None:
         store = get_sandbox().store
         with store.lock:
             sessions = sorted(store.sessions.values(), key=lambda s: s.created, reverse=True)
+            created = g.params.get("created")
+            if isinstance(created, dict):  # created[gte]=..., as Stripe's list filters take it
+                bounds = {op: as_int(created[op], f"created[{op}]") for op in ("gt", "gte", "lt", "lte")
+                          if created.get(op) not in (None, "")}
+                sessions = [s for s in sessions if _within(s.created, bounds)]
             for name in ("payment_intent", "status"):
                 if g.params.get(name):
                     attr = "payment_intent_id" if name == "payment_intent" else name
@@ -347,6 +382,18 @@ def _register_debug(app: Flask) -> None:
     @app.post("/_sandbox/sessions/<session_id>/async_fail")
     def async_fail(session_id: str) -> Response:
         return _json(get_sandbox().store.settle_async(session_id, succeeded=False).to_stripe())
+
+    @app.post("/_sandbox/settings")
+    def change_settings() -> Response:
+        """Change run-time settings: drop_webhooks_percent (0-100) of new events are never sent."""
+        sandbox = get_sandbox()
+        raw = request.form.get("drop_webhooks_percent", request.args.get("drop_webhooks_percent"))
+        if raw is not None:
+            percent = as_int(raw, "drop_webhooks_percent", minimum=0, maximum=100)
+            if sandbox.dispatcher is None:
+                raise ApiError(409, "No webhook_url is configured, so no events are sent or dropped.")
+            sandbox.dispatcher.drop_percent = percent
+        return _json({"drop_webhooks_percent": sandbox.dispatcher.drop_percent if sandbox.dispatcher else 0})
 
     @app.post("/_sandbox/reset")
     def reset() -> Response:

@@ -342,7 +342,7 @@ class EventRecord:
     created: int
     event: dict[str, Any]
     payload: str  # the exact JSON body that is signed and sent, fixed at creation
-    delivery_status: str  # pending | retrying | delivered | failed | not_configured
+    delivery_status: str  # pending | retrying | delivered | failed | not_configured | dropped
     attempts: int = 0  # all attempts ever made
     round_attempts: int = 0  # attempts since the last (re)send, bounded by max_attempts
     last_status_code: int | None = None

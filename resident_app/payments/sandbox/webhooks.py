@@ -9,6 +9,7 @@ import hashlib
 import heapq
 import hmac
 import logging
+import random
 import threading
 import time
 import urllib.error
@@ -53,22 +54,38 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class WebhookDispatcher:
-    """Delivers stored events to one endpoint from a daemon thread, retrying on failure."""
+    """Delivers stored events to one endpoint from daemon threads, retrying on failure.
 
-    def __init__(self, store: SandboxStore, url: str, secret: str, policy: RetryPolicy | None = None) -> None:
+    `workers` threads deliver at once, as Stripe does (so one app worker's death can interrupt a
+    delivery); `drop_percent` of new events are never sent, to prove reconciliation finds them."""
+
+    def __init__(self, store: SandboxStore, url: str, secret: str, policy: RetryPolicy | None = None, *,
+                 drop_percent: int = 0, workers: int = 1) -> None:
         self.store = store
         self.url = url
         self.secret = secret
         self.policy = policy or RetryPolicy()
+        self.drop_percent = drop_percent
+        self.workers = max(1, workers)
+        self._random = random.Random()
         # The queue shares the store's lock, so event state and schedule always agree.
         self._cond = threading.Condition(store.lock)
         self._queue: list[tuple[float, int, str, int]] = []  # (due, seq, event id, schedule token)
         self._seq = 0
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._closed = False
         # A proxy from the environment must not intercept deliveries to a local app.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
-        store.on_event = self.enqueue
+        store.on_event = self._on_new_event
+
+    def _on_new_event(self, record: EventRecord) -> None:
+        """A new event: schedule its first delivery, unless this one is to be dropped."""
+        with self._cond:
+            if self.drop_percent and self._random.random() * 100 < self.drop_percent:
+                record.delivery_status = "dropped"
+                log.info("Stripe sandbox: dropping %s %s on purpose (never sent)", record.type, record.id)
+                return
+        self.enqueue(record)
 
     def enqueue(self, record: EventRecord, delay: float = 0.0) -> None:
         """Schedule a delivery attempt for the event after `delay` seconds."""
@@ -80,10 +97,13 @@ class WebhookDispatcher:
             record.next_attempt_at = time.time() + delay
             self._seq += 1
             heapq.heappush(self._queue, (due, self._seq, record.id, record.schedule_token))
-            if self._thread is None:
+            if not self._threads:
                 # Started lazily so apps that never emit an event never own a thread.
-                self._thread = threading.Thread(target=self._run, name="stripe-sandbox-webhooks", daemon=True)
-                self._thread.start()
+                for number in range(self.workers):
+                    thread = threading.Thread(target=self._run, name=f"stripe-sandbox-webhooks-{number}",
+                                              daemon=True)
+                    self._threads.append(thread)
+                    thread.start()
             self._cond.notify()
 
     def resend(self, record: EventRecord) -> None:
@@ -98,9 +118,10 @@ class WebhookDispatcher:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+            threads = list(self._threads)
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
 
     def _run(self) -> None:
         while True:
