@@ -3,16 +3,48 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 
 from ..carbon import reference
 from ..carbon.footprint import compute_footprint
-from ..carbon.sources import API_FIELDS, SOURCES, InputError, parse_household_size, parse_period, parse_quantity
+from ..carbon.sources import (API_FIELDS, MAX_HOUSEHOLD_SIZE_INPUT, PERIOD_MONTHS, SOURCES, InputError, bound_for,
+                              parse_household_size, parse_period, parse_quantity)
 from ..extensions import csrf
 from ..public.labels import error_message
 from ..services.factors import active_factor_set
+from ..web.json_body import read_json_object
+from ..web.openapi import COUNT, DATE, TEXT, array, obj, ok, operation, refused
 from . import bp
+
+FACTORS = obj({
+    "factor_set": obj({"id": COUNT, "name": TEXT, "fiscal_year": TEXT, "effective_from": DATE}),
+    "factors": array(obj({"key": {"type": "string", "enum": list(SOURCES)}, "unit": TEXT,
+                          "kg_co2_per_unit": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"},
+                          "fiscal_year": TEXT, "source": TEXT, "confidence": TEXT})),
+})
+NO_FACTOR_SET = refused("No factor set is active (errors.factor_set)")
+
+
+def _quantities(period: str) -> dict[str, dict]:
+    return {API_FIELDS[s]: {"type": "number", "minimum": 0, "maximum": int(bound_for(s, period).limit)}
+            for s in SOURCES}
+
+
+# Types and names here; the bounds of a month are tighter than a year's (the allOf below).
+FOOTPRINT_REQUEST = {
+    **obj({"period": {"type": "string", "enum": list(PERIOD_MONTHS)},
+           "household_size": {"type": "integer", "minimum": 1, "maximum": MAX_HOUSEHOLD_SIZE_INPUT},
+           **_quantities("year")}, optional=tuple(API_FIELDS.values())),
+    "allOf": [{"if": {"properties": {"period": {"const": "month"}}},
+               "then": {"properties": _quantities("month")}}],
+}
+FOOTPRINT = obj({
+    "total_g_per_year": COUNT,
+    "by_source_g_per_year": obj({source: COUNT for source in SOURCES}),
+    "average_home_g_per_year": COUNT, "average_car_g_per_year": COUNT,
+    "household_size_used_for_average": COUNT, "factor_set_id": COUNT,
+})
 
 
 def decimal_text(value: Decimal) -> str:
@@ -28,6 +60,9 @@ def _factor_set_or_503():
 
 
 @bp.get("/factors")
+@operation("The emission factors in use", tags=("calculator",), responses={
+    200: ok("The active factor set, every factor with its unit, source and confidence mark", FACTORS),
+    503: NO_FACTOR_SET})
 def factors():
     """The factor set in use, every factor with its unit, source and confidence mark."""
     factor_set, failure = _factor_set_or_503()
@@ -44,40 +79,33 @@ def factors():
 
 @csrf.exempt
 @bp.post("/footprint")
+@operation("A household's yearly CO2 from its energy and water use", tags=("calculator",),
+           request=FOOTPRINT_REQUEST, responses={
+               200: ok("Grams a year per source and in total, with the national averages", FOOTPRINT),
+               400: refused("A message per refused field (or `body` when the body is not a JSON object)"),
+               413: refused("The body is larger than the limit (errors.body)"),
+               503: NO_FACTOR_SET})
 def footprint():
     """Yearly grams per source for the quantities given; 400 with per-field errors otherwise."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return jsonify({"errors": {"body": _("Send a JSON object, for example {\"period\": \"month\", "
-                                             "\"household_size\": 2, \"electricity_kwh\": 300}.")}}), 400
+    payload = read_json_object(FOOTPRINT_REQUEST)  # sizes, nesting and JSON types; values below
     errors: dict[str, str] = {}
     period = "month"
     try:
-        period = parse_period(payload.get("period"))
+        period = parse_period(payload["period"])
     except InputError as error:
         errors["period"] = error_message(error)
     household_size = 1
     try:
-        raw_size = payload.get("household_size")
-        if isinstance(raw_size, str):  # JSON numbers only, as for the quantities
-            raise InputError("invalid_household_size")
-        household_size = parse_household_size(raw_size)
+        household_size = parse_household_size(payload["household_size"])
     except InputError as error:
         errors["household_size"] = error_message(error)
     quantities: dict[str, Decimal] = {}
     for source in SOURCES:
         field = API_FIELDS[source]
-        value = payload.get(field)
-        if isinstance(value, str):  # the API takes JSON numbers, not text
-            errors[field] = error_message(InputError("invalid"))
-            continue
         try:
-            quantities[source] = parse_quantity(source, value, period)
+            quantities[source] = parse_quantity(source, payload.get(field), period)
         except InputError as error:
             errors[field] = error_message(error)
-    unknown = sorted(set(payload) - {"period", "household_size", *API_FIELDS.values()})
-    for field in unknown:
-        errors[field] = _("Unknown field.")
     if errors:
         return jsonify({"errors": errors}), 400
     factor_set, failure = _factor_set_or_503()

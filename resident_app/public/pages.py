@@ -13,10 +13,13 @@ from ..extensions import db
 from ..services.factors import active_factor_set
 from ..services.programme import current_rate, current_unit_prices
 from ..web.i18n import LOCALE_COOKIE
+from ..web.openapi import obj, ok, operation
 from . import bp
 from .labels import SOURCE_LABELS
 
 ONE_YEAR = 365 * 24 * 3600
+HEALTH = obj({"status": {"type": "string", "enum": ["ok", "unavailable"]},
+              "database": {"type": "string", "enum": ["ok", "unreachable"]}})
 
 
 @bp.get("/")
@@ -62,6 +65,8 @@ def set_language():
 
 
 @bp.get("/healthz")
+@operation("Health check for load balancers", tags=("operations",), responses={
+    200: ok("The database answers", HEALTH), 503: ok("The database does not answer", HEALTH)})
 def healthz():
     """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
     try:

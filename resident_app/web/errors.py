@@ -1,10 +1,12 @@
 """Error pages in the person's language; JSON for the API."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from .json_body import JsonBodyError
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -29,6 +31,10 @@ def render_error(code: int, detail: str | None = None):
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(JsonBodyError)
+    def json_body_error(error: JsonBodyError):
+        return error.response()
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_error(400, _("Your form had expired or came from another site. "
@@ -37,4 +43,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Unhandled exceptions reach here as InternalServerError (outside tests, which propagate).
-        return render_error(error.code or 500)
+        body, status = render_error(error.code or 500)
+        response = make_response(body, status)
+        # The exception's own headers carry meaning: Allow on a 405, Retry-After on a 429 or 503.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
