@@ -9,6 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from .cli_params import DAY, WHOLE_NUMBER
 from .extensions import db
 from .models import FactorSet
 from .services import DomainError
@@ -51,14 +52,14 @@ def register_cli(app: Flask) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--name", required=True, help="Name of the set, e.g. 'Tokyo FY2027'.")
     @click.option("--fiscal-year", required=True, help="Fiscal year the set is for, e.g. FY2027.")
-    @click.option("--effective-from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    @click.option("--effective-from", type=DAY, default=None,
                   help="Date the set applies from (default today).")
     @click.option("--activate/--no-activate", default=False, help="Use it for new calculations now.")
     def factors_load(file: Path, name: str, fiscal_year: str, effective_from, activate: bool) -> None:
         """Add a factor set from a CSV with the columns of emission_factors.csv."""
         try:
             result = load_factor_set(read_factor_csv(file), name=name, fiscal_year=fiscal_year,
-                                     effective_from=effective_from.date() if effective_from else date.today(),
+                                     effective_from=effective_from or date.today(),
                                      activate=activate, actor=CLI_ACTOR)
         except DomainError as error:
             raise click.ClickException(str(error.message)) from None
@@ -75,7 +76,7 @@ def register_cli(app: Flask) -> None:
                        f"{factor_set.name}")
 
     @factors.command("activate")
-    @click.argument("set_id", type=int)
+    @click.argument("set_id", type=WHOLE_NUMBER)
     def factors_activate(set_id: int) -> None:
         """Use factor set SET_ID for new calculations (saved results keep theirs)."""
         factor_set = db.session.get(FactorSet, set_id)

@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from .cli_params import DAY
 from .models import ContributionStatus
 from .services.exports import KINDS, export_rows, record_export, tokyo_period
 from .web.csv_export import encode_rows
@@ -46,9 +47,9 @@ def register_pool_cli(app: Flask) -> None:
         app.cli.add_command(group)
 
     @group.command("export")
-    @click.option("--from", "first", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+    @click.option("--from", "first", required=True, type=DAY,
                   help="First day (Asia/Tokyo), included.")
-    @click.option("--to", "last", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+    @click.option("--to", "last", required=True, type=DAY,
                   help="Last day (Asia/Tokyo), included.")
     @click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
     @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -60,9 +61,9 @@ def register_pool_cli(app: Flask) -> None:
                   help="Contributions only: which status to export.")
     def pool_export(first, last, file_format: str, out: Path, kind: str, status: str) -> None:
         """Write an export for the days FROM to TO (Asia/Tokyo) as CSV (UTF-8 with BOM) or XLSX."""
-        if last.date() < first.date():
+        if last < first:
             raise click.BadParameter("--to is before --from", param_hint="--to")
-        start, end = tokyo_period(first.date(), last.date())
+        start, end = tokyo_period(first, last)
         rows = export_rows(kind, start=start, end=end,
                            status=None if status == "all" else ContributionStatus(status))
         out = out.resolve()
@@ -78,7 +79,7 @@ def register_pool_cli(app: Flask) -> None:
             if os.path.exists(temporary):
                 os.unlink(temporary)
             raise
-        record_export(CLI_ACTOR, kind, {"format": file_format, "from": first.date().isoformat(),
-                                        "to": last.date().isoformat(), "rows": count, "file": out.name,
+        record_export(CLI_ACTOR, kind, {"format": file_format, "from": first.isoformat(),
+                                        "to": last.isoformat(), "rows": count, "file": out.name,
                                         "status": status if kind == "contributions" else None})
         click.echo(f"{kind}: {count} rows written to {out}")

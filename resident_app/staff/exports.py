@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AddOn, ContributionStatus, User, utcnow
-from ..organiser.forms import parse_date
 from ..services.exports import TOKYO, export_rows, record_export, tokyo_period
 from ..web.csv_export import csv_response
+from ..web.typed import chosen_id, day
 from ..web.xlsx_export import xlsx_response
 from . import actor, bp
 
@@ -45,7 +45,7 @@ def _period(values: dict[str, str], errors: dict[str, str]) -> tuple[date | None
     days: dict[str, date | None] = {}
     for name in ("from", "to"):
         try:
-            days[name] = parse_date(values.get(name))
+            days[name] = day(values.get(name))
         except ValueError:
             days[name], errors[name] = None, _("Enter a date such as 2027-04-01.")
     if days["from"] and days["to"] and days["to"] < days["from"]:
@@ -56,10 +56,11 @@ def _period(values: dict[str, str], errors: dict[str, str]) -> tuple[date | None
 def _int_choice(raw: str, allowed: set[int], errors: dict[str, str], name: str) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) not in allowed:
+    chosen = chosen_id(raw)
+    if chosen not in allowed:
         errors[name] = _("Choose one of the options.")
         return None
-    return int(raw)
+    return chosen
 
 
 def _download(kind: str, fields: tuple[str, ...]):
