@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import stripe
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -119,10 +120,32 @@ def start_checkout(addon: AddOn, *, quantity: int, amount_yen: int | None, displ
     }
     if contribution.receipt_email:
         params["customer_email"] = contribution.receipt_email
-    session = get_gateway().create_checkout_session(params, contribution.idempotency_key)
+    try:
+        session = get_gateway().create_checkout_session(params, contribution.idempotency_key)
+    except stripe.StripeError as error:
+        raise _checkout_not_started(contribution, error) from None
     contribution.stripe_session_id = session.id
     db.session.commit()
     return contribution, session.url
+
+
+def _checkout_not_started(contribution: Contribution, error: stripe.StripeError) -> DomainError:
+    """Stripe refused the session or could not be reached: the contribution can never be paid, so it
+    fails at once (without the e-mail address) instead of waiting, pending, for a session it has not."""
+    db.session.rollback()
+    ContributionStatus(contribution.status).check(ContributionStatus.FAILED)
+    contribution.status = ContributionStatus.FAILED
+    contribution.receipt_email = ""
+    add_audit("resident", "contribution.checkout_failed", "contribution", contribution.id,
+              {"status": "pending"}, {"status": "failed", "error": type(error).__name__})
+    db.session.commit()
+    # The class only: Stripe's message can repeat the e-mail address, and logs carry no personal data.
+    log.warning("checkout session for contribution %s not created: %s", contribution.id, type(error).__name__)
+    if isinstance(error, stripe.InvalidRequestError) and getattr(error, "param", None) == "customer_email":
+        return DomainError(_l("The payment service did not accept this e-mail address. Check it, or leave it "
+                              "blank."), field="receipt_email")
+    return DomainError(_l("The payment could not be started. Nothing was charged; please try again in a "
+                          "moment."))
 
 
 def certificate_number(contribution: Contribution) -> str:
