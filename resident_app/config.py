@@ -54,6 +54,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "")
+    # Days a resident's receipt address is kept; `flask receipts forget-emails` (daily) blanks older ones.
+    RECEIPT_EMAIL_RETENTION_DAYS = int(os.environ.get("RECEIPT_EMAIL_RETENTION_DAYS", "90") or 90)
     TESTING = False
 
 
