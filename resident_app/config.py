@@ -63,11 +63,14 @@ class TestConfig(Config):
     """Isolated database, fixed secret, CSRF on (tests send tokens like a browser)."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production"
+    # The test suite's own, never used outside it (bandit B105).
+    SECRET_KEY = "test-secret-key-not-for-production"  # nosec B105
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for fixtures; production keeps scrypt
-    STRIPE_SECRET_KEY = ""
+    # A hash method (fast for fixtures), not a password (bandit B105).
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nosec B105
+    # Empty: the tests use the local sandbox (bandit B105).
+    STRIPE_SECRET_KEY = ""  # nosec B105
     STRIPE_SANDBOX_WEBHOOK_URL = None  # tests deliver events themselves, or point it at a live server
     MAIL_SERVER = ""
