@@ -32,7 +32,7 @@ def stripe_webhook():
     signature = request.headers.get("Stripe-Signature", "")
     try:
         event = get_gateway().construct_event(payload, signature)
-    except (ValueError, stripe.SignatureVerificationError):
+    except (ValueError, RecursionError, stripe.SignatureVerificationError):  # signed but unreadable too
         return jsonify({"error": "invalid signature or payload"}), 400
     event_id = str(event.get("id") or "")
     if not event_id:

@@ -366,3 +366,8 @@ def test_sandbox_banner_on_every_page(client, demo):
 def test_csp_allows_the_checkout_origin(client, demo, stripe_sandbox):
     csp = client.get("/a/demo-bus").headers["Content-Security-Policy"]
     assert f"form-action 'self' {stripe_sandbox.base_url}" in csp
+
+
+def test_a_signed_body_too_deeply_nested_to_read_is_a_400(client):
+    payload = '{"id": "evt_deep", "data": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    assert client.post("/webhooks/stripe", data=payload, headers=signed(payload)).status_code == 400
