@@ -91,6 +91,7 @@ def checkout(slug: str):
         form["quantity"] = 1
         if unreadable is not None:
             errors["amount"] = str(number_message(unreadable, whole=True))
+            form["amount"] = clean_text(request.form.get("amount"))[:20]  # shown back as typed
     if len(form["display_name"]) > NAME_MAX:
         errors["display_name"] = _("Use at most %(max)d characters.", max=NAME_MAX)
     email = form["receipt_email"]

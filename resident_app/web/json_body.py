@@ -89,6 +89,8 @@ def _type_error(value: object, schema: Mapping[str, Any]) -> str | None:
                    and not (name == "integer" and isinstance(value, float) and not value.is_integer())
                    for name in names)
         if not fits:
+            if "enum" in schema:
+                return _("Choose one of: %(values)s.", values=", ".join(str(v) for v in schema["enum"]))
             if "integer" in names:
                 return _("Send a whole number, for example 2.")
             if "number" in names:

@@ -53,7 +53,7 @@ def create_through_form(client):
 def test_sign_up_waits_for_approval_then_can_create_add_ons(app, client, runner):
     response = sign_up(client)
     assert response.status_code == 303 and response.headers["Location"] == "/auth/signup/done"
-    assert "waiting for approval" in client.get("/auth/signup/done", headers=EN).get_data(as_text=True)
+    assert "A new account is now waiting for approval" in client.get("/auth/signup/done", headers=EN).get_data(as_text=True)
 
     user = user_by_email(app, "hanako@midoridai.example.jp")
     assert user.email == "hanako@midoridai.example.jp"  # stored trimmed and lower-cased
