@@ -2,47 +2,31 @@
 carbon.dates): full-width digits, 2027/4/1, 1,000; anything else is a usage error, never a traceback."""
 from __future__ import annotations
 
-from datetime import date
+from typing import Any, Callable
 
 import click
 
-from .carbon.dates import DateError, parse_date
-from .carbon.numbers import NumberError, parse_int
+from .carbon.dates import parse_date
+from .carbon.numbers import parse_int
 
 
-class DayType(click.ParamType):
-    """A day such as 2027-04-01 (also 2027/4/1 or 2027年4月1日)."""
+class TypedParam(click.ParamType):
+    """A value read by one of the shared readers; blank or unreadable is a usage error."""
 
-    name = "date"
+    def __init__(self, name: str, read: Callable[[str], Any], example: str) -> None:
+        self.name, self.read, self.example = name, read, example
 
-    def convert(self, value, param, ctx) -> date:
-        if isinstance(value, date):
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):  # a default, already of the right type
             return value
         try:
-            day = parse_date(value)
-        except DateError:
-            day = None
-        if day is None:
-            self.fail(f"{value!r} is not a date such as 2027-04-01", param, ctx)
-        return day
+            result = self.read(value)
+        except ValueError:  # NumberError, DateError
+            result = None
+        if result is None:
+            self.fail(f"{value!r} is not {self.example}", param, ctx)
+        return result
 
 
-class WholeNumberType(click.ParamType):
-    """A whole number that is not negative, such as 3 or 1,000."""
-
-    name = "number"
-
-    def convert(self, value, param, ctx) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            number = parse_int(value)
-        except NumberError:
-            number = None
-        if number is None:
-            self.fail(f"{value!r} is not a whole number such as 3", param, ctx)
-        return number
-
-
-DAY = DayType()
-WHOLE_NUMBER = WholeNumberType()
+DAY = TypedParam("date", parse_date, "a date such as 2027-04-01")
+WHOLE_NUMBER = TypedParam("number", parse_int, "a whole number such as 3")

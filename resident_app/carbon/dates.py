@@ -52,28 +52,29 @@ def _day(match: re.Match[str]) -> date:
         raise DateError("invalid") from None
 
 
-def parse_date(value: object) -> date | None:
-    """A typed day; None when blank (the caller decides whether blank is allowed)."""
+def _matched(value: object, pattern: re.Pattern[str]) -> re.Match[str] | None:
     text = _text(value)
     if text is None:
         return None
-    match = _DATE.match(text)
+    match = pattern.match(text)
     if match is None:
         raise DateError("invalid")
-    return _day(match)
+    return match
+
+
+def parse_date(value: object) -> date | None:
+    """A typed day; None when blank (the caller decides whether blank is allowed)."""
+    match = _matched(value, _DATE)
+    return None if match is None else _day(match)
 
 
 def parse_local_datetime(value: object, zone: tzinfo) -> datetime | None:
     """A typed date and time in `zone` (Asia/Tokyo for people), as an aware UTC datetime; None when blank."""
-    text = _text(value)
-    if text is None:
-        return None
-    match = _DATETIME.match(text)
+    match = _matched(value, _DATETIME)
     if match is None:
-        raise DateError("invalid")
-    day = _day(match)
+        return None
     try:
         moment = time(int(match.group("hour")), int(match.group("minute")), int(match.group("second") or 0))
     except ValueError:  # 24:00, 09:60
         raise DateError("invalid") from None
-    return datetime.combine(day, moment, zone).astimezone(timezone.utc)
+    return datetime.combine(_day(match), moment, zone).astimezone(timezone.utc)
