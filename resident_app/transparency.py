@@ -16,8 +16,19 @@ from flask_babel import lazy_gettext as _l
 from .services.transparency import TransparencyReport, last_change, report_json, report_rows, transparency_report
 from .web.charts import COLOURS, FONT
 from .web.csv_export import csv_response
+from .web.openapi import COUNT, DATETIME, INTEGER, TEXT, array, obj, ok, operation
 
 bp = Blueprint("transparency", __name__)
+
+REPORT = obj({
+    "generated_at": DATETIME, "units": obj({"money": TEXT, "co2": TEXT, "credits": TEXT}),
+    "pool": {"type": "object"}, "retired_contributions_g": COUNT, "awaiting_g": COUNT, "credits_spent_yen": COUNT,
+    "months": array(obj({"month": TEXT, "contributions": COUNT, "paid_yen": COUNT, "co2_g": COUNT,
+                         "invalidated_t": COUNT})),
+    "programmes": array(obj({"programme": TEXT, "contributions": COUNT, "paid_yen": COUNT, "co2_g": COUNT})),
+    "batches": array({"type": "object", "required": ["number", "invalidations"]}),
+    "rates": array(obj({"effective_from": DATETIME, "yen_per_t": INTEGER, "reason": TEXT})),
+})
 
 PROGRAMME_LABELS = {
     "community_bus": _l("Community bus"),
@@ -71,6 +82,8 @@ def index():
 
 
 @bp.get("/transparency.json")
+@operation("The transparency report as open data", tags=("open data",), responses={
+    200: ok("Money in, CO2 pooled, every confirmed batch with its credits and the rate history", REPORT)})
 def data_json():
     """The same figures as the page, enough to rebuild it."""
     response = jsonify(report_json(transparency_report(), notice_url))

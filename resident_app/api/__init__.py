@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import addons, events, footprint, pool  # noqa: E402,F401
+from . import addons, events, footprint, openapi, pool  # noqa: E402,F401

@@ -8,10 +8,16 @@ from ..models import AddOn
 from ..services.payments import availability
 from ..services.programme import current_rate
 from ..web.i18n import locale_code
+from ..web.openapi import BOOLEAN, COUNT, TEXT, URL, array, obj, ok, operation
 from . import bp
+
+ADDON = obj({"slug": TEXT, "url": URL, "title": TEXT, "kind": TEXT, "unit_price_yen": COUNT,
+             "variable_amount": BOOLEAN, "co2_g_per_unit": COUNT})
 
 
 @bp.get("/addons")
+@operation("Add-ons residents can pay for now", tags=("open data",), responses={
+    200: ok("Active, public add-ons open for sale, with the grams one unit offsets at today's rate", array(ADDON))})
 def addons():
     """Active, public add-ons open for sale; grams per unit at the current rate."""
     rate = current_rate()

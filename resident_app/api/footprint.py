@@ -1,16 +1,19 @@
 """GET /api/v1/factors, POST /api/v1/footprint, GET /api/v1/electricity-menus: the calculator's
-arithmetic, checkable by anyone. JSON types are checked before values; every error is per field."""
+arithmetic, checkable by anyone. The body is read through web.json_body against the declared
+request schema (sizes, nesting, JSON types), then values; every error is per field."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 
 from ..carbon import reference
 from ..carbon.comparison import UNITS as COMPARED_UNITS
 from ..carbon.municipalities import is_municipality_code
-from ..carbon.sources import API_FIELDS, BILL_SOURCES, SOURCES, InputError, parse_household_size, parse_period
+from ..carbon.sources import (API_FIELDS, BILL_SOURCES, MAX_HOUSEHOLD_SIZE_INPUT, PERIOD_MONTHS, SOURCES,
+                              InputError, bound_for, parse_household_size, parse_period)
+from ..carbon.tariffs import CONTRACT_AMPERES
 from ..extensions import csrf
 from ..public.labels import error_message
 from ..services.calculations import CalculatorInput, calculate, parse_ampere, read_values, today_in_tokyo
@@ -18,11 +21,68 @@ from ..services.factors import active_factor_set
 from ..services.menus import UNKNOWN, listed_menus, menu_by_key, menu_factor
 from ..services.programme import current_rate
 from ..web.i18n import locale_code
+from ..web.json_body import read_json_object
+from ..web.openapi import COUNT, DATE, INTEGER, TEXT, array, nullable, obj, ok, operation, refused
 from . import bp
 
 BILL_FIELDS: dict[str, str] = {"electricity": "electricity_bill_yen", "city_gas": "city_gas_bill_yen"}
-OTHER_FIELDS = ("period", "household_size", "contract_ampere", "electricity_menu", "municipality_code")
 ESTIMATE_FIELDS = {"electricity": "electricity_kwh_per_year", "city_gas": "city_gas_m3_per_year"}
+
+DECIMAL_TEXT = {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}
+NUMBER = {"type": "number"}
+FACTORS = obj({
+    "factor_set": obj({"id": COUNT, "name": TEXT, "fiscal_year": TEXT, "effective_from": DATE}),
+    "factors": array(obj({"key": {"type": "string", "enum": list(SOURCES)}, "unit": TEXT,
+                          "kg_co2_per_unit": DECIMAL_TEXT, "fiscal_year": TEXT, "source": TEXT,
+                          "source_url": TEXT, "confidence": TEXT})),
+})
+MENUS = array(obj({"key": TEXT, "label": TEXT, "kg_co2_per_kwh": DECIMAL_TEXT, "fiscal_year": TEXT,
+                   "confidence": TEXT, "source": TEXT, "source_url": TEXT}))
+NO_FACTOR_SET = refused("No factor set is active (errors.factor_set)")
+
+
+def _quantities(period: str) -> dict[str, dict]:
+    fields = {API_FIELDS[s]: {"type": "number", "minimum": 0, "maximum": int(bound_for(s, period).limit)}
+              for s in SOURCES}
+    fields.update({BILL_FIELDS[s]: {"type": "number", "minimum": 0,
+                                    "maximum": int(bound_for(s, period, bill=True).limit)}
+                   for s in BILL_SOURCES})
+    return fields
+
+
+# Types and names here; the bounds of a month are tighter than a year's (the allOf below).
+FOOTPRINT_REQUEST = {
+    **obj({"period": {"type": "string", "enum": list(PERIOD_MONTHS)},
+           "household_size": {"type": "integer", "minimum": 1, "maximum": MAX_HOUSEHOLD_SIZE_INPUT},
+           "contract_ampere": {"type": "integer", "enum": list(CONTRACT_AMPERES)},
+           "electricity_menu": {"type": ["string", "null"]},
+           "municipality_code": {"type": ["string", "null"], "pattern": "^[0-9]{6}$"},
+           **_quantities("year")},
+          optional=(*API_FIELDS.values(), *BILL_FIELDS.values(), "contract_ampere", "electricity_menu",
+                    "municipality_code")),
+    "allOf": [{"if": {"properties": {"period": {"const": "month"}}},
+               "then": {"properties": _quantities("month")}}],
+}
+GRAMS_BY_KEY = {"type": "object", "additionalProperties": INTEGER}
+FOOTPRINT = obj({
+    "total_g_per_year": COUNT,
+    "by_source_g_per_year": obj({source: COUNT for source in SOURCES}),
+    "average_home_g_per_year": COUNT, "average_car_g_per_year": COUNT,
+    "household_size_used_for_average": COUNT, "factor_set_id": COUNT,
+    "electricity_menu": TEXT, "electricity_kg_co2_per_kwh": DECIMAL_TEXT,
+    "municipality_code": nullable(TEXT),
+    "estimated_quantities": obj({name: NUMBER for name in ESTIMATE_FIELDS.values()},
+                                optional=tuple(ESTIMATE_FIELDS.values())),
+    "actions": array(obj({"key": TEXT, "end_use": TEXT, "source": TEXT, "saving_g_per_year": COUNT,
+                          "saving_yen_per_year": COUNT, "by_source_g_per_year": GRAMS_BY_KEY})),
+    "comparison": obj({
+        "basis": TEXT, "region": TEXT, "household_size": COUNT,
+        "averages": {"type": "object", "additionalProperties": NUMBER},
+        "home_g_per_year": COUNT, "average_home_g_per_year": COUNT,
+        "car_g_per_year": COUNT, "average_car_g_per_year": COUNT,
+        "home_energy_mj_per_year": NUMBER, "average_home_energy_mj_per_year": NUMBER,
+    }),
+})
 
 
 def decimal_text(value: Decimal) -> str:
@@ -51,6 +111,9 @@ def _factor_set_or_503():
 
 
 @bp.get("/factors")
+@operation("The emission factors in use", tags=("calculator",), responses={
+    200: ok("The active factor set, every factor with its unit, citation and confidence mark", FACTORS),
+    503: NO_FACTOR_SET})
 def factors():
     """The factor set in use, every factor with its unit, citation and confidence mark."""
     factor_set, failure = _factor_set_or_503()
@@ -68,6 +131,9 @@ def factors():
 
 
 @bp.get("/electricity-menus")
+@operation("The electricity menus a household may name", tags=("calculator",), responses={
+    200: ok("Each menu's key (for `electricity_menu`), label and kg-CO2 per kWh", MENUS),
+    503: NO_FACTOR_SET})
 def electricity_menus():
     """The menus a household may name in `electricity_menu`: key, label, kg-CO2 per kWh."""
     factor_set, failure = _factor_set_or_503()
@@ -142,17 +208,17 @@ def _read(payload: dict, errors: dict[str, str]) -> CalculatorInput:
 
 @csrf.exempt
 @bp.post("/footprint")
+@operation("A household's yearly CO2, its bill estimates, the actions that apply and a fair comparison",
+           tags=("calculator",), request=FOOTPRINT_REQUEST, responses={
+               200: ok("Grams a year per source and in total, actions and the comparison", FOOTPRINT),
+               400: refused("A message per refused field (or `body` when the body is not a JSON object)"),
+               413: refused("The body is larger than the limit (errors.body)"),
+               503: NO_FACTOR_SET})
 def footprint():
     """Yearly grams per source, the bill estimates, the actions that apply and the fair comparison;
     400 with per-field errors otherwise."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return jsonify({"errors": {"body": _("Send a JSON object, for example {\"period\": \"month\", "
-                                             "\"household_size\": 2, \"electricity_kwh\": 300}.")}}), 400
+    payload = read_json_object(FOOTPRINT_REQUEST)  # sizes, nesting and JSON types; values below
     errors: dict[str, str] = {}
-    known = {*API_FIELDS.values(), *BILL_FIELDS.values(), *OTHER_FIELDS}
-    for field in sorted(set(payload) - known):
-        errors[field] = _("Unknown field.")
     data = _read(payload, errors)
     if errors:
         return jsonify({"errors": errors}), 400

@@ -47,7 +47,7 @@ def signup():
             errors["password_confirm"] = _("The two passwords are not the same.")
         if not errors:
             try:
-                sign_up(password=password, **form)
+                sign_up(password=password, **form)  # None for a known address: the same answer follows
             except InvalidInput as error:
                 errors = error.errors
             else:

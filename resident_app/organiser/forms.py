@@ -4,15 +4,15 @@ Parsing errors are kept per field; the rules of the programme (price range, sale
 the service's, so the page can show both kinds beside their fields in one go."""
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Mapping, Sequence
 
 from flask_babel import lazy_gettext as _l
 
 from ..models import AddOn, AddOnKind
 from ..services.addons import TOKYO, AddOnData
-from ..web.text import YEARS, clean_text, normalise, parse_date  # noqa: F401  (staff pages import them from here)
+from ..web.text import clean_text
+from ..web.typed import day, japan_datetime, whole_number
 
 TEXT_FIELDS = ("title_ja", "title_en", "description_ja", "description_en", "place",
                "emissions_note_ja", "emissions_note_en")
@@ -20,41 +20,15 @@ YEN_FIELDS = ("unit_price_yen", "min_amount_yen", "max_amount_yen")
 FORM_FIELDS = ("kind", *TEXT_FIELDS, *YEN_FIELDS, "event_date", "sale_starts_at", "sale_ends_at", "max_units",
                "event_id")
 MAX_DIGITS = 9
-GROUPED = re.compile(r"^\d{1,3}(,\d{3})+$")
-DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
-                    "%Y/%m/%d %H:%M")
 INPUT_DATETIME = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
+# The readers every form shares (web.typed), under the names the organiser pages use.
+parse_date = day
+parse_local_datetime = japan_datetime
 
 
 def parse_whole_number(raw: str | None, *, yen: bool = False) -> int | None:
-    """'１００', '1,000', '¥1,000' and '1000円' are numbers; blank is None; anything else ValueError."""
-    text = normalise(raw).replace(" ", "")
-    if yen:
-        text = text.removeprefix("¥").removesuffix("円")
-    if not text:
-        return None
-    if "," in text:
-        if not GROUPED.match(text):
-            raise ValueError(raw)
-        text = text.replace(",", "")
-    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
-        raise ValueError(raw)
-    return int(text)
-
-
-def parse_local_datetime(raw: str | None) -> datetime | None:
-    """A date and time in Asia/Tokyo as typed, stored as aware UTC; blank is None."""
-    text = normalise(raw)
-    if not text:
-        return None
-    for pattern in DATETIME_FORMATS:
-        try:
-            moment = datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-        if moment.year in YEARS:
-            return moment.replace(tzinfo=TOKYO).astimezone(timezone.utc)
-    raise ValueError(raw)
+    """'１００', '1,000', '¥1,000' and '1000円' are numbers; blank is None; anything else a NumberError."""
+    return whole_number(raw, yen=yen, max_digits=MAX_DIGITS)
 
 
 def local_input(moment: datetime | None) -> str:

@@ -85,6 +85,9 @@ def _origin(url: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Decide the checkout origin for the CSP now; build the client on first use."""
+    # The SDK logs whole request and response bodies (the resident's e-mail address among them) at
+    # DEBUG: keep its logger at INFO even when the rest of the app is debugged.
+    logging.getLogger("stripe").setLevel(logging.INFO)
     if uses_sandbox(app):
         if not app.config.get("STRIPE_WEBHOOK_SECRET"):
             app.config["STRIPE_WEBHOOK_SECRET"] = "whsec_sandbox_" + secrets.token_hex(16)

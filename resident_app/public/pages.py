@@ -21,10 +21,13 @@ from ..services.programme import current_rate, current_unit_prices
 from ..services.tariffs import (FUEL_COST, GAS_KEY, GAS_MATERIAL, RENEWABLE_LEVY, adjustment_on,
                                 electricity_tariff_on, gas_tariff_on, schedule_on)
 from ..web.i18n import LOCALE_COOKIE, number
+from ..web.openapi import obj, ok, operation
 from . import bp
 from .labels import (ACTION_MODELS, ARCHETYPE_LABELS, END_USE_LABELS, FUEL_LABELS, SOURCE_LABELS)
 
 ONE_YEAR = 365 * 24 * 3600
+HEALTH = obj({"status": {"type": "string", "enum": ["ok", "unavailable"]},
+              "database": {"type": "string", "enum": ["ok", "unreachable"]}})
 
 
 @bp.get("/")
@@ -96,6 +99,8 @@ def set_language():
 
 
 @bp.get("/healthz")
+@operation("Health check for load balancers", tags=("operations",), responses={
+    200: ok("The database answers", HEALTH), 503: ok("The database does not answer", HEALTH)})
 def healthz():
     """The database and the rate-limit storage (Redis), each reported; 503 if either is down."""
     checks = {"database": "ok", "redis": "not used"}

@@ -58,15 +58,21 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def _email_error(email: str) -> str | None:
+def _email_format_error(email: str) -> str | None:
     if not email:
         return _l("Enter your e-mail address.")
     if len(email) > MAX_EMAIL_LENGTH or not EMAIL_RE.match(email):
         return _l("Enter an e-mail address such as name@example.jp.")
-    if db.session.scalar(select(func.count(User.id)).where(User.email == email)):
+    return None
+
+
+def _email_error(email: str) -> str | None:
+    """For accounts staff create: they may learn that an address is taken (sign-up may not)."""
+    problem = _email_format_error(email)
+    if problem is None and db.session.scalar(select(func.count(User.id)).where(User.email == email)):
         return _l("An account with this e-mail address already exists. Log in instead, or ask the "
                   "programme office to reset it.")
-    return None
+    return problem
 
 
 def password_error(password: str) -> str | None:
@@ -89,7 +95,7 @@ def signup_errors(*, organisation: str, contact_name: str, email: str, password:
         errors["contact_name"] = _l("Enter the name of the person we can contact.")
     elif len(contact_name.strip()) > MAX_NAME_LENGTH:
         errors["contact_name"] = _l("Use at most %(max)d characters.", max=MAX_NAME_LENGTH)
-    email_problem = _email_error(normalise_email(email))
+    email_problem = _email_format_error(normalise_email(email))
     if email_problem:
         errors["email"] = email_problem
     password_problem = password_error(password)
@@ -117,18 +123,33 @@ def _commit_new_user() -> None:
                                         "instead, or ask the programme office to reset it.")}) from None
 
 
-def sign_up(*, organisation: str, contact_name: str, email: str, password: str) -> User:
-    """An organiser's own sign-up: the account waits (pending) until staff approve it."""
+def sign_up(*, organisation: str, contact_name: str, email: str, password: str) -> User | None:
+    """An organiser's own sign-up: the account waits (pending) until staff approve it.
+
+    None when the address already has an account: nothing changes, and the caller answers exactly as
+    for a new sign-up (same page, same work: the password is hashed either way), so the form does not
+    tell anyone which addresses are registered. The audit log tells staff."""
     errors = signup_errors(organisation=organisation, contact_name=contact_name, email=email,
                            password=password)
     if errors:
         raise InvalidInput(errors)
-    user = _new_user(email=normalise_email(email), password=password, role=Role.ORGANISER,
-                     status=AccountStatus.PENDING, organisation=organisation, contact_name=contact_name)
-    db.session.flush()
-    add_audit(actor_name(user), "user.signup", "user", user.id, None,
-              {"email": user.email, "role": str(user.role), "status": str(user.status)})
-    _commit_new_user()
+    address = normalise_email(email)
+    existing = find_user(address)
+    if existing is not None:
+        generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+        add_audit("anonymous", "user.signup_existing", "user", existing.id)
+        db.session.commit()
+        return None
+    try:
+        user = _new_user(email=address, password=password, role=Role.ORGANISER, status=AccountStatus.PENDING,
+                         organisation=organisation, contact_name=contact_name)
+        db.session.flush()
+        add_audit(actor_name(user), "user.signup", "user", user.id, None,
+                  {"email": user.email, "role": str(user.role), "status": str(user.status)})
+        db.session.commit()
+    except IntegrityError:  # the same address signed up a moment ago in another request
+        db.session.rollback()
+        return None
     return user
 
 

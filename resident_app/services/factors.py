@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..carbon.event import EVENT_FACTOR_KEYS
+from ..carbon.numbers import NumberError, parse_decimal
 from ..carbon.sources import SOURCES
 from ..extensions import db
 from ..models import Factor, FactorSet
@@ -26,6 +27,8 @@ CONFIDENCE_MARKS = ("P", "P*", "S", "D", "U")
 # What each kind of set must hold: household energy and water (the calculator, and an event's
 # venue energy), or an event's travel, lodging, paper and waste.
 KIND_KEYS: dict[str, tuple[str, ...]] = {"household": SOURCES, "event": EVENT_FACTOR_KEYS}
+MAX_FACTOR = 10**8              # Numeric(14, 6): eight digits before the point,
+FACTOR_PLACES = Decimal("1e-6")  # six after it
 
 
 @dataclass(frozen=True)
@@ -44,30 +47,42 @@ def read_factor_csv(path: Path) -> list[dict[str, str]]:
         return list(reader)
 
 
-def _validated(rows: Iterable[Mapping[str, str]], keys: tuple[str, ...]) -> list[dict[str, object]]:
+def _cell(row: Mapping[str, object], name: str) -> str:
+    """A cell as text: a short row leaves the last cells missing (None), a long row's extras are ignored."""
+    value = row.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _validated(rows: Iterable[Mapping[str, object]], keys: tuple[str, ...]) -> list[dict[str, object]]:
     clean: dict[str, dict[str, object]] = {}
     for number, row in enumerate(rows, start=2):
-        key = (row.get("key") or "").strip()
-        if row.get("is_default", "yes").strip() not in ("yes", ""):
+        key = _cell(row, "key")
+        if _cell(row, "is_default") not in ("yes", ""):
             continue
         try:
-            factor = Decimal((row.get("kg_co2_per_unit") or "").strip())
-        except InvalidOperation:
+            factor = parse_decimal(_cell(row, "kg_co2_per_unit"))
+        except NumberError as error:
+            if error.code == "negative":
+                raise DomainError(_l("Line %(line)d: the factor must be zero or more.", line=number)) from None
             raise DomainError(_l("Line %(line)d: the factor is not a number.", line=number)) from None
-        if not factor.is_finite() or factor < 0:
-            raise DomainError(_l("Line %(line)d: the factor must be zero or more.", line=number))
-        confidence = (row.get("confidence") or "").strip()
+        if factor is None:
+            raise DomainError(_l("Line %(line)d: the factor is not a number.", line=number))
+        if factor >= MAX_FACTOR or factor != factor.quantize(FACTOR_PLACES):
+            raise DomainError(_l("Line %(line)d: the factor must be below %(max)s with at most 6 decimal places.",
+                                 line=number, max=f"{MAX_FACTOR:,}"))
+        confidence = _cell(row, "confidence")
         if confidence not in CONFIDENCE_MARKS:
             raise DomainError(_l("Line %(line)d: unknown confidence mark.", line=number))
         if key in clean:
             raise DomainError(_l("Line %(line)d: the key %(key)s appears twice.", line=number, key=key))
-        clean[key] = {
-            "key": key, "label_ja": row["label_ja"].strip(), "label_en": row["label_en"].strip(),
-            "unit": row["unit"].strip(), "kg_co2_per_unit": factor,
-            "fiscal_year": row["fiscal_year"].strip(), "confidence": confidence,
-            "source": row["source"].strip(),
-            **{f"cite_{name}": (row.get(name) or "").strip() for name in CITATION_COLUMNS},
-        }
+        texts = {name: _cell(row, name) for name in ("label_ja", "label_en", "unit", "fiscal_year", "source")}
+        texts |= {f"cite_{name}": _cell(row, name) for name in CITATION_COLUMNS}
+        for name, text in texts.items():
+            limit = getattr(Factor.__table__.c[name].type, "length", None)
+            if limit and len(text) > limit:
+                raise DomainError(_l("Line %(line)d: %(column)s has more than %(max)d characters.", line=number,
+                                     column=name.removeprefix("cite_"), max=limit))
+        clean[key] = {"key": key, "kg_co2_per_unit": factor, "confidence": confidence, **texts}
     missing = [s for s in keys if s not in clean]
     if missing:
         raise DomainError(_l("The set lacks factors for: %(keys)s", keys=", ".join(missing)))

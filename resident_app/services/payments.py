@@ -123,28 +123,29 @@ def start_checkout(addon: AddOn, *, quantity: int, amount_yen: int | None, displ
     try:
         session = get_gateway().create_checkout_session(params, contribution.idempotency_key)
     except stripe.StripeError as error:
-        raise _checkout_refused(contribution, error) from error
+        raise _checkout_not_started(contribution, error) from None
     contribution.stripe_session_id = session.id
     db.session.commit()
     return contribution, session.url
 
 
-def _checkout_refused(contribution: Contribution, error: stripe.StripeError) -> DomainError:
-    """Stripe said no or could not be reached: the contribution is failed (nothing was charged) and
-    the resident gets a message for the form, never a 500."""
-    log.warning("checkout for contribution %s refused by Stripe: %s %s", contribution.id,
-                type(error).__name__, getattr(error, "user_message", None) or error)
-    # No session reached the resident, so nothing else can be moving this row: a plain update.
+def _checkout_not_started(contribution: Contribution, error: stripe.StripeError) -> DomainError:
+    """Stripe refused the session or could not be reached: the contribution can never be paid, so it
+    fails at once (without the e-mail address) instead of waiting, pending, for a session it has not."""
+    db.session.rollback()
     ContributionStatus(contribution.status).check(ContributionStatus.FAILED)
     contribution.status = ContributionStatus.FAILED
-    add_audit("stripe", "contribution.checkout_failed", "contribution", contribution.id, {"status": "pending"},
-              {"status": "failed", "error": type(error).__name__, "param": getattr(error, "param", None)})
+    contribution.receipt_email = ""
+    add_audit("resident", "contribution.checkout_failed", "contribution", contribution.id,
+              {"status": "pending"}, {"status": "failed", "error": type(error).__name__})
     db.session.commit()
+    # The class only: Stripe's message can repeat the e-mail address, and logs carry no personal data.
+    log.warning("checkout session for contribution %s not created: %s", contribution.id, type(error).__name__)
     if isinstance(error, stripe.InvalidRequestError) and getattr(error, "param", None) == "customer_email":
-        return DomainError(_l("The payment service did not accept this e-mail address. Check it, or leave "
-                              "the field blank."), field="receipt_email")
-    return DomainError(_l("The payment service could not start this payment, so nothing was charged. "
-                          "Please try again in a few minutes."))
+        return DomainError(_l("The payment service did not accept this e-mail address. Check it, or leave it "
+                              "blank."), field="receipt_email")
+    return DomainError(_l("The payment could not be started. Nothing was charged; please try again in a "
+                          "moment."))
 
 
 def certificate_number(contribution: Contribution) -> str:

@@ -13,9 +13,8 @@ from .audit import add_audit
 PROGRAMME_EMAIL = "programme@system.invalid"
 HOUSEHOLD_SLUG = "household"
 DEMO_ORGANISER_EMAIL = "organiser@example.jp"
-DEMO_ORGANISER_PASSWORD = "demo-organiser-2026"
 DEMO_STAFF_EMAIL = "staff@example.jp"
-DEMO_STAFF_PASSWORD = "demo-staff-2026"
+DEMO_EMAILS = (DEMO_ORGANISER_EMAIL, DEMO_STAFF_EMAIL)
 
 
 def _user(email: str, *, role: Role, organisation: str, contact: str, password: str | None) -> tuple[User, bool]:
@@ -57,13 +56,30 @@ def load_programme_content() -> bool:
     return created
 
 
-def load_demo_content() -> bool:
-    """A demo organiser with a community-bus fare and an event surcharge, and a demo staff account."""
-    organiser, created = _user(DEMO_ORGANISER_EMAIL, role=Role.ORGANISER,
-                               organisation="みどり台商店街振興組合 (demo)", contact="山田 花子",
-                               password=DEMO_ORGANISER_PASSWORD)
-    _user(DEMO_STAFF_EMAIL, role=Role.ADMIN, organisation="環境政策課 (demo)", contact="佐藤 一郎",
-          password=DEMO_STAFF_PASSWORD)
+def demo_password() -> str:
+    """A fresh random password for a demo account: no password is ever written in the code."""
+    return secrets.token_urlsafe(12)
+
+
+def load_demo_content(*, new_passwords: bool = False) -> dict[str, str]:
+    """A demo organiser with a community-bus fare and an event surcharge, and a demo staff account.
+
+    Returns {e-mail: password} for the accounts created now (or given new passwords): the only
+    time anyone learns them, since only their hashes are stored."""
+    passwords = {email: demo_password() for email in DEMO_EMAILS}
+    organiser, organiser_created = _user(DEMO_ORGANISER_EMAIL, role=Role.ORGANISER,
+                                         organisation="みどり台商店街振興組合 (demo)", contact="山田 花子",
+                                         password=passwords[DEMO_ORGANISER_EMAIL])
+    staff, staff_created = _user(DEMO_STAFF_EMAIL, role=Role.ADMIN, organisation="環境政策課 (demo)",
+                                 contact="佐藤 一郎", password=passwords[DEMO_STAFF_EMAIL])
+    shown = {}
+    for user, created in ((organiser, organiser_created), (staff, staff_created)):
+        if created or new_passwords:
+            if not created:
+                user.set_password(passwords[user.email])
+                user.session_token = secrets.token_hex(16)  # sessions opened with the old password end
+                add_audit("system", "user.demo_password", "user", user.id)
+            shown[user.email] = passwords[user.email]
     _addon("demo-bus", organiser, kind=AddOnKind.COMMUNITY_BUS,
            title_ja="コミュニティバス カーボン・オフセット乗車賃", title_en="Community bus carbon-offset fare",
            description_ja="いつもの運賃に100円を上乗せして、移動で出るCO2の埋め合わせに参加できます。",
@@ -79,4 +95,4 @@ def load_demo_content() -> bool:
            emissions_note_en="Estimated beforehand: about 2 kg-CO2 per visitor (venue power and travel by public transport)",
            max_units=2000, is_active=True, is_public=True)
     db.session.commit()
-    return created
+    return shown

@@ -138,7 +138,8 @@ def upload_factor_set(stream: BinaryIO | None, *, name: str, fiscal_year: str, e
         errors["name"] = _l("A set with this name and fiscal year exists already. Choose another name.")
     if errors:
         raise InvalidInput(errors)
-    assert effective_from is not None
+    # Narrows the type: the checks above raised for None (bandit B101).
+    assert effective_from is not None  # nosec B101
     try:
         result = load_factor_set(rows, name=name, fiscal_year=fiscal_year, effective_from=effective_from,
                                  activate=activate, actor=actor, kind=kind)
@@ -221,7 +222,8 @@ def add_unit_price(key: str, *, yen_per_unit: Decimal | None, effective_from: da
         errors["effective_from"] = _l("This key already has a price from that date.")
     if errors:
         raise InvalidInput(errors)
-    assert latest is not None and yen_per_unit is not None and effective_from is not None
+    # Narrows types: the checks above raised for None (bandit B101).
+    assert latest is not None and yen_per_unit is not None and effective_from is not None  # nosec B101
     price = UnitPrice(key=key, label_ja=latest.label_ja, label_en=latest.label_en, unit=latest.unit,
                       yen_per_unit=yen_per_unit, as_of=as_of, confidence=confidence, source=source,
                       effective_from=effective_from)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditEntry, User
-from ..organiser.forms import parse_date
 from ..services.exports import AuditFilter, audit_actions, audit_query, tokyo_period
+from ..web.typed import day, page_number
 from . import admin_required, bp
 
 PER_PAGE = 50
@@ -63,7 +63,7 @@ def _filters() -> tuple[AuditFilter, dict[str, str], dict[str, str]]:
     days: dict[str, date | None] = {}
     for name in ("from", "to"):
         try:
-            days[name] = parse_date(values[name])
+            days[name] = day(values[name])
         except ValueError:
             days[name], errors[name] = None, _("Enter a date such as 2027-04-01.")
     start, end = tokyo_period(days["from"], days["to"])
@@ -75,8 +75,8 @@ def _filters() -> tuple[AuditFilter, dict[str, str], dict[str, str]]:
 def audit():
     """Newest first, 50 a page; filter by action and by day (Japan time)."""
     where, values, errors = _filters()
-    page = request.args.get("page", 1, type=int) or 1
-    pagination = db.paginate(audit_query(where), page=max(page, 1), per_page=PER_PAGE, error_out=False)
+    page = page_number(request.args.get("page"))
+    pagination = db.paginate(audit_query(where), page=page, per_page=PER_PAGE, error_out=False)
     names = _who(pagination.items)
     rows = [AuditRow(e, names.get(e.actor, e.actor), changes(e.before, e.after)) for e in pagination.items]
     filters = {k: v for k, v in values.items() if v and k not in errors}

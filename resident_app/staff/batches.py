@@ -30,6 +30,7 @@ from ..services.errors import InvalidInput
 from ..web.htmx import render_page_or_partial
 from ..web.i18n import local_date, number, yen
 from ..web.text import clean_text
+from ..web.typed import chosen_id, page_number
 from . import bp
 from .forms import (BAD_DATE, BAD_NUMBER, BAD_RANGE, BAD_YEN, MAX_RANGE_ROWS, RANGE_ROWS, FormState, range_lines,
                     read_date, read_invalidation_form, read_purchase_form, whole_number)
@@ -245,18 +246,23 @@ def correction_targets(batch: Batch, view: BatchView) -> list[tuple[str, str]]:
     return options
 
 
+def confirmable(batch: Batch, view: BatchView) -> bool:
+    """Whether the page offers the confirmation form (the service checks the rest)."""
+    return not batch.is_confirmed and (
+        (batch.status == BatchStatus.PURCHASED and bool(view.invalidations))
+        or (batch.status == BatchStatus.DRAFT and batch.tonnes_required == 0))
+
+
 def _batch_page(batch: Batch, *, status: int = 200, forms: dict[Any, FormState] | None = None):
     """The batch page; `forms` carries a refused form's values and errors under its key."""
     forms = forms or {}
     view = batch_view(batch)
-    page = batch_contributions(batch.id, request.args.get("page", 1, type=int) or 1)
+    page = batch_contributions(batch.id, page_number(request.args.get("page")))
     items = {item.id: item for item in batch.invalidations}
     edit_forms = {i.id: forms.get(("edit", i.id)) or FormState(invalidation_values(items[i.id]))
                   for i in view.invalidations} if not batch.is_confirmed else {}
     warnings = [(w, str(warning_message(w)), str(WARNING_MEANINGS.get(w.code, ""))) for w in view.warnings]
-    can_confirm = not batch.is_confirmed and (
-        (batch.status == BatchStatus.PURCHASED and bool(view.invalidations))
-        or (batch.status == BatchStatus.DRAFT and batch.tonnes_required == 0))
+    can_confirm = confirmable(batch, view)
     corrections = [(c, _correction_target_label(c, view), str(FIELD_LABELS.get(c.field, c.field)),
                     format_value(c.field, c.old_value), format_value(c.field, c.new_value))
                    for c in view.corrections]
@@ -405,7 +411,15 @@ def batch_confirm(batch_id: int):
     refused = _refuse_if_confirmed(batch)
     if refused:
         return refused
-    warnings = batch_view(batch).warnings
+    view = batch_view(batch)
+    if not confirmable(batch, view):  # no confirmation form on the page: say what comes first
+        if batch.status == BatchStatus.DRAFT:
+            flash(_("Record the credit purchase and its invalidation before confirming batch %(number)s.",
+                    number=batch.number), "error")
+        else:
+            flash(_("Record the invalidation before confirming batch %(number)s.", number=batch.number), "error")
+        return _batch_page(batch, status=409)
+    warnings = view.warnings
     acks = {i for i, w in enumerate(warnings) if request.form.get(f"ack-{i}") == w.code}
     state = FormState({"acks": acks, "final": request.form.get("final") == "1"})
     if request.form.get("warnings_key") != warnings_key(warnings):
@@ -476,8 +490,8 @@ def batch_correction(batch_id: int):
     parts = state.values["target"].split(":")
     if len(parts) == 2 and parts[0] == "purchase" and parts[1] in PURCHASE_FIELDS:
         target, name = batch.purchase, parts[1]
-    elif len(parts) == 3 and parts[0] == "invalidation" and parts[1].isdigit() and parts[2] in INVALIDATION_FIELDS:
-        item = db.session.get(Invalidation, int(parts[1]))
+    elif len(parts) == 3 and parts[0] == "invalidation" and chosen_id(parts[1]) and parts[2] in INVALIDATION_FIELDS:
+        item = db.session.get(Invalidation, chosen_id(parts[1]))
         target, name = (item, parts[2]) if item is not None and item.batch_id == batch.id else (None, "")
     if target is None:
         state.errors["target"] = _("Choose what to correct.")

@@ -8,18 +8,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
 
 from ..models import CreditType, Registry
-from ..organiser.forms import normalise, parse_date
 from ..services.batches import InvalidationData, PurchaseData
 from ..web.text import clean_text
+from ..web.typed import day as read_date
+from ..web.typed import whole_number
 
-MAX_DIGITS = 12
-GROUPED = re.compile(r"^\d{1,3}(,\d{3})+$")
 RANGE_ROWS = 3          # rows shown for serial ranges; "Add a range" adds one more (no JS needed)
 MAX_RANGE_ROWS = 40
 # Between the first and last serial of a range: a dash with spaces round it (serials contain
@@ -37,27 +35,6 @@ class FormState:
 
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-
-
-def whole_number(raw: str | None, *, yen: bool = False) -> int | None:
-    """'３', '1,000', '¥1,000' and '1000円' are numbers; blank is None; anything else ValueError."""
-    text = normalise(raw).replace(" ", "")
-    if yen:
-        text = text.removeprefix("¥").removesuffix("円")
-    if not text:
-        return None
-    if "," in text:
-        if not GROUPED.match(text):
-            raise ValueError(raw)
-        text = text.replace(",", "")
-    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
-        raise ValueError(raw)
-    return int(text)
-
-
-def read_date(raw: str | None) -> date | None:
-    """2026-11-27 or 2026/11/27 (full-width digits too); blank is None; anything else ValueError."""
-    return parse_date(raw)
 
 
 def split_range(raw: str) -> tuple[str, str]:
@@ -81,7 +58,7 @@ def range_lines(text: str | None) -> list[tuple[str, str]]:
 def range_rows_from(form: Mapping[str, str]) -> tuple[list[tuple[str, str]], int]:
     """The START/END rows as typed (blank rows kept, so the page shows them back) and their count."""
     try:
-        count = int(form.get("range_rows") or RANGE_ROWS)
+        count = whole_number(form.get("range_rows")) or RANGE_ROWS
     except ValueError:
         count = RANGE_ROWS
     count = min(max(count, RANGE_ROWS), MAX_RANGE_ROWS)

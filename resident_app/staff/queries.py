@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import (AddOn, Batch, BatchStatus, Contribution, ContributionStatus, OfflineReceipt,
                       StoredFile, User)
 from ..services.accounts import actor_name
+from ..web.typed import chosen_id
 
 PER_PAGE = 50
 FLAGGED_LIMIT = 50
@@ -89,9 +90,8 @@ def addon_choices() -> Sequence[AddOn]:
 def kept_upload(raw_id: str | None, actor: User) -> StoredFile | None:
     """A file this person uploaded with a form that was refused, offered again on the next try.
     Only their own uploads: an id typed into the form cannot attach someone else's file."""
-    if not raw_id or not raw_id.isdigit() or len(raw_id) > 12:
-        return None
-    stored = db.session.get(StoredFile, int(raw_id))
+    file_id = chosen_id(raw_id)
+    stored = db.session.get(StoredFile, file_id) if file_id is not None else None
     if stored is None or stored.uploaded_by != actor_name(actor):
         return None
     return stored

@@ -2,7 +2,7 @@
 unit prices for bill estimates. Every change goes through services.settings and is audited."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from ..carbon.conversion import grams_for_yen
 from ..extensions import db
 from ..models import FactorSet, utcnow
-from ..organiser.forms import normalise, parse_date, parse_whole_number
 from ..services import DomainError
 from ..services.errors import InvalidInput
 from ..services.factors import CITATION_COLUMNS, FACTOR_COLUMNS
@@ -21,6 +20,7 @@ from ..services.settings import (add_unit_price, change_rate, choose_active_fact
 from ..web.csv_export import csv_response
 from ..web.i18n import locale_code, number
 from ..web.text import clean_text
+from ..web.typed import day, decimal_number, whole_number
 from . import actor, bp
 
 # Form field name -> the service's field name, per form (the three forms share one page, so their
@@ -35,20 +35,6 @@ PRICE_FIELDS = {"price_key": "key", "yen_per_unit": "yen_per_unit", "price_effec
 def plain_decimal(value: Decimal) -> str:
     """0.423, 31, 162.5: no exponent and no trailing zeros (Decimal.normalize() writes 260 as 2.6E+2)."""
     return format(value.normalize(), "f")
-
-
-def parse_yen_per_unit(raw: str | None) -> Decimal | None:
-    """'31', '31.5', '１６２' (full width) or '1,234.5'; blank is None; anything else ValueError."""
-    text = normalise(raw).replace(",", "").replace(" ", "").removesuffix("円")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(raw) from None
-    if not value.is_finite():
-        raise ValueError(raw)
-    return value
 
 
 def _form_errors(error: DomainError, fields: dict[str, str], fallback: str) -> dict[str, str]:
@@ -99,11 +85,11 @@ def settings_rate():
     values = {name: clean_text(request.form.get(name)) for name in RATE_FIELDS}
     errors: dict[str, str] = {}
     try:
-        yen_per_t = parse_whole_number(values["yen_per_t"], yen=True)
+        yen_per_t = whole_number(values["yen_per_t"], yen=True)
     except ValueError:
         yen_per_t, errors["yen_per_t"] = None, _("Enter a whole number of yen, for example 10000.")
     try:
-        effective_on = parse_date(values["effective_on"])
+        effective_on = day(values["effective_on"])
     except ValueError:
         effective_on, errors["effective_on"] = None, _("Enter a date such as 2027-04-01.")
     if not errors:
@@ -126,7 +112,7 @@ def settings_factor_upload():
     values["activate"] = "1" if request.form.get("activate") else ""
     errors: dict[str, str] = {}
     try:
-        effective_from = parse_date(values["set_effective_from"])
+        effective_from = day(values["set_effective_from"])
     except ValueError:
         effective_from, errors["set_effective_from"] = None, _("Enter a date such as 2027-04-01.")
     upload = request.files.get("file")
@@ -170,11 +156,11 @@ def settings_unit_price():
     values = {name: clean_text(request.form.get(name)) for name in PRICE_FIELDS}
     errors: dict[str, str] = {}
     try:
-        yen_per_unit = parse_yen_per_unit(values["yen_per_unit"])
+        yen_per_unit = decimal_number(values["yen_per_unit"], yen=True)
     except ValueError:
         yen_per_unit, errors["yen_per_unit"] = None, _("Enter a number, for example 31 or 162.5.")
     try:
-        effective_from = parse_date(values["price_effective_from"])
+        effective_from = day(values["price_effective_from"])
     except ValueError:
         effective_from, errors["price_effective_from"] = None, _("Enter a date such as 2027-04-01.")
     if not errors:

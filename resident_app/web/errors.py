@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request
+from flask import Flask, current_app, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .ratelimit import too_many_requests
+from .json_body import JsonBodyError
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -48,6 +49,10 @@ def without_trailing_slash() -> str | None:
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(JsonBodyError)
+    def json_body_error(error: JsonBodyError):
+        return error.response()
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_error(400, _("Your form had expired or came from another site. "
@@ -60,4 +65,10 @@ def init_app(app: Flask) -> None:
         # Unhandled exceptions reach here as InternalServerError (outside tests, which propagate).
         if error.code == 404 and (target := without_trailing_slash()):
             return redirect(target, 301)  # /learn/ -> /learn: people type it, some sites link it so
-        return render_error(error.code or 500)
+        body, status = render_error(error.code or 500)
+        response = make_response(body, status)
+        # The exception's own headers carry meaning: Allow on a 405, Retry-After on a 429 or 503.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response

@@ -11,20 +11,28 @@ from ..extensions import csrf, db
 from ..models import StripeEvent
 from ..payments.gateway import get_gateway
 from ..services.payments import handle_event
+from ..web.openapi import BOOLEAN, TEXT, obj, ok, operation
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
 
+SIGNATURE = {"name": "Stripe-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+             "description": "t=<timestamp>,v1=<HMAC-SHA256 of the raw body with the endpoint's secret>"}
+
 
 @csrf.exempt
 @bp.post("/webhooks/stripe")
+@operation("Stripe's events (only Stripe can sign them)", tags=("payments",), parameters=(SIGNATURE,),
+           request={"type": "object"}, responses={
+               200: ok("Recorded, a duplicate, or ignored", obj({"received": BOOLEAN, "outcome": TEXT})),
+               400: ok("A bad or stale signature, or an event without an id", obj({"error": TEXT}))})
 def stripe_webhook():
     """400 for a bad or stale signature; 200 for duplicates and events we ignore; 5xx lets Stripe retry."""
     payload = request.get_data()
     signature = request.headers.get("Stripe-Signature", "")
     try:
         event = get_gateway().construct_event(payload, signature)
-    except (ValueError, stripe.SignatureVerificationError):
+    except (ValueError, RecursionError, stripe.SignatureVerificationError):  # signed but unreadable too
         return jsonify({"error": "invalid signature or payload"}), 400
     event_id = str(event.get("id") or "")
     if not event_id:

@@ -81,11 +81,13 @@ def _fresh_data(live_app) -> None:
 
 
 @pytest.fixture
-def demo_content(live_app, _fresh_data) -> None:
-    """The demo organiser's add-ons on top of the default data: demo-bus (100 yen), demo-event (200 yen)."""
+def demo_content(live_app, _fresh_data) -> dict[str, str]:
+    """The demo organiser's add-ons on top of the default data: demo-bus (100 yen), demo-event (200 yen).
+    Returns the demo accounts' random passwords by e-mail address."""
     with live_app.app_context():
-        load_demo_content()
+        passwords = load_demo_content()
         db.session.remove()
+    return passwords
 
 
 @pytest.fixture(scope="session")

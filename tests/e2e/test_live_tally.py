@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from resident_app.extensions import db
 from resident_app.models import AddOn
-from resident_app.services.programme_content import DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD
+from resident_app.services.programme_content import DEMO_ORGANISER_EMAIL
 
 pytestmark = pytest.mark.e2e
 
@@ -22,17 +22,17 @@ def demo_bus_id(live_app) -> int:
     return addon_id
 
 
-def log_in(page: Page) -> None:
+def log_in(page: Page, passwords: dict[str, str]) -> None:
     page.goto("/auth/login")
     page.locator("#f-email").fill(DEMO_ORGANISER_EMAIL)
-    page.locator("#f-password").fill(DEMO_ORGANISER_PASSWORD)
+    page.locator("#f-password").fill(passwords[DEMO_ORGANISER_EMAIL])
     page.locator('form[action$="/auth/login"] button[type="submit"]').click()
     expect(page).to_have_url(re.compile(r"/organiser/$"))
 
 
 def test_the_tally_counts_payments_as_they_come(page: Page, live_app, demo_content, paid_certificate,
                                                 page_widths) -> None:
-    log_in(page)
+    log_in(page, demo_content)
     page.goto(f"/organiser/addons/{demo_bus_id(live_app)}")
     expect(page.locator("#total-units")).to_have_text("0")
     expect(page.locator("#recent")).to_contain_text("直近10分間：0口、0円。")
@@ -57,7 +57,7 @@ def test_without_javascript_the_refresh_link_shows_new_figures(browser, base_url
                                   viewport={"width": 390, "height": 800})
     page = context.new_page()
     try:
-        log_in(page)
+        log_in(page, demo_content)
         page.goto(f"/organiser/addons/{demo_bus_id(live_app)}")
         expect(page.locator("#total-units")).to_have_text("0")
         paid_certificate("demo-bus", 4)

@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from resident_app.extensions import db
 from resident_app.models import AddOn
-from resident_app.services.programme_content import (DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD,
-                                                     DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
+from resident_app.services.programme_content import DEMO_ORGANISER_EMAIL, DEMO_STAFF_EMAIL
 from tests.integration.factories import make_contribution
 
 A4_PAGES = re.compile(rb"/Type\s*/Page[^s]")
@@ -80,7 +79,7 @@ def test_the_icons_load_and_nothing_asks_for_a_missing_file(page: Page) -> None:
 
 
 def test_the_poster_fills_its_a4_page(page: Page, demo_content, tmp_path) -> None:
-    log_in(page, DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD)
+    log_in(page, DEMO_ORGANISER_EMAIL, demo_content[DEMO_ORGANISER_EMAIL])
     page.goto("/organiser/")
     page.locator("#addon-table tbody tr", has_text="環境フェスタ").locator("th a").click()
     page.locator('a[href$="/poster"]').click()
@@ -106,7 +105,7 @@ def test_staff_download_excel_and_shift_jis_from_the_console(page: Page, demo_co
     with live_app.app_context():
         bus = db.session.scalar(select(AddOn.id).where(AddOn.slug == "demo-bus"))
     make_contribution(live_app, bus, quantity=3, display_name="髙橋 🍀")
-    log_in(page, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
+    log_in(page, DEMO_STAFF_EMAIL, demo_content[DEMO_STAFF_EMAIL])
     page.goto("/staff/exports")
     form = page.locator("#contributions form")
     form.locator("input[name=format][value=xlsx]").check()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 
 from resident_app.services.batches import tokyo_today
-from resident_app.services.programme_content import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from resident_app.services.programme_content import DEMO_STAFF_EMAIL
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -21,7 +21,7 @@ def test_fare_box_to_published_invalidation(page: Page, demo_content, tmp_path) 
 
     page.goto("/auth/login")
     page.locator("main input[name=email]").fill(DEMO_STAFF_EMAIL)
-    page.locator("main input[name=password]").fill(DEMO_STAFF_PASSWORD)
+    page.locator("main input[name=password]").fill(demo_content[DEMO_STAFF_EMAIL])
     page.locator("main button[type=submit]").click()
 
     # The bus route's fare box: 37 rides x 100 yen, received two days ago.

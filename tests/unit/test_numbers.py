@@ -1,4 +1,4 @@
-"""carbon.numbers: the one reader of typed numbers."""
+"""carbon.numbers: the one reader of typed numbers; web.typed, the form readers built on it."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from resident_app.carbon.numbers import NumberError, parse_decimal, parse_int
+from resident_app.web.typed import MAX_PAGE, chosen_id, page_number, whole_number
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -92,3 +93,28 @@ def test_any_text_is_a_number_or_a_number_error(text):
 @given(st.integers(min_value=0, max_value=10**15))
 def test_grouped_digits_round_trip(number):
     assert parse_int(f"{number:,}") == number
+
+
+# --- web.typed: the readers forms use on top of carbon.numbers ------------------------------------------
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("12", 12), ("１２", 12), ("²", 2), ("0", None), ("-3", None), ("፩", None), ("१", None), ("9" * 19, None),
+    ("12\x00", 12), ("", None), (None, None), ("1.0", None),
+])
+def test_an_id_from_a_form_is_a_positive_64_bit_number_or_nothing(raw, expected):
+    assert chosen_id(raw) == expected
+
+
+@pytest.mark.parametrize("raw, pages, expected", [
+    ("3", None, 3), ("x", None, 1), ("9" * 18, None, MAX_PAGE), ("9" * 30, None, 1), ("7", 5, 5), (None, 4, 1),
+])
+def test_page_numbers_stay_in_range(raw, pages, expected):
+    assert page_number(raw, pages) == expected
+
+
+def test_whole_numbers_have_a_digit_limit():
+    assert whole_number("¥123,456,789", yen=True, max_digits=9) == 123_456_789
+    with pytest.raises(NumberError) as refused:
+        whole_number("1,234,567,890", max_digits=9)
+    assert refused.value.code == "too_long"

@@ -102,6 +102,7 @@ class CheckoutSession:
     customer_details: dict[str, Any] | None = None
     # None until the konbini path is taken; then pending | succeeded | failed.
     async_state: str | None = None
+    client_secret: str | None = None  # only embedded Checkout has one; the sandbox hosts its pay page
 
     @property
     def amount_total(self) -> int:
@@ -127,7 +128,7 @@ class CheckoutSession:
             "billing_address_collection": None,
             "cancel_url": self.cancel_url,
             "client_reference_id": self.client_reference_id,
-            "client_secret": None,
+            "client_secret": self.client_secret,
             "consent": None,
             "consent_collection": None,
             "created": self.created,
