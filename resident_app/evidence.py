@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from .extensions import db
 from .models import Batch, Contribution, ContributionStatus, CreditType, Invalidation, Registry
-from .services.batches import batch_view
+from .services.register import batch_view
 from .web.downloads import send_stored_file
 
 bp = Blueprint("evidence", __name__)

@@ -2,9 +2,10 @@
 from .accounts import User
 from .addons import AddOn, Contribution, StripeEvent
 from .audit import AuditEntry
-from .enums import (AccountStatus, AddOnKind, Channel, ContributionStatus, IllegalTransition,
-                    Role)
+from .enums import (AccountStatus, AddOnKind, Channel, ContributionStatus, DisputeStatus, FlagKind,
+                    IllegalTransition, LedgerKind, Role, sources_for)
 from .factors import Factor, FactorSet, UnitPrice
+from .ledger import LedgerEntry, PoolState
 from .pool import (Batch, BatchStatus, CreditPurchase, CreditType, Invalidation, InvalidationCorrection,
                    OfflineReceipt, Registry, StoredFile)
 from .programme import ConversionRate
@@ -12,6 +13,7 @@ from .results import SavedResult
 from .types import utcnow
 
 __all__ = ["AccountStatus", "AddOn", "AddOnKind", "AuditEntry", "Batch", "BatchStatus", "Channel",
-           "Contribution", "ContributionStatus", "ConversionRate", "CreditPurchase", "CreditType", "Factor",
-           "FactorSet", "IllegalTransition", "Invalidation", "InvalidationCorrection", "OfflineReceipt",
-           "Registry", "Role", "SavedResult", "StoredFile", "StripeEvent", "UnitPrice", "User", "utcnow"]
+           "Contribution", "ContributionStatus", "ConversionRate", "CreditPurchase", "CreditType", "DisputeStatus",
+           "Factor", "FactorSet", "FlagKind", "IllegalTransition", "Invalidation", "InvalidationCorrection",
+           "LedgerEntry", "LedgerKind", "OfflineReceipt", "PoolState", "Registry", "Role", "SavedResult",
+           "StoredFile", "StripeEvent", "UnitPrice", "User", "sources_for", "utcnow"]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .factors import FactorSet
-from .types import UTCDateTime, utcnow
+from .types import Grams, UTCDateTime, utcnow
 
 
 class SavedResult(db.Model):
@@ -25,7 +25,7 @@ class SavedResult(db.Model):
     quantities: Mapped[dict[str, str]] = mapped_column(JSON)
     actions: Mapped[list[str]] = mapped_column(JSON)
     offset_percent: Mapped[int]
-    total_g: Mapped[int]
-    remainder_g: Mapped[int]
+    total_g: Mapped[Grams]
+    remainder_g: Mapped[Grams]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     factor_set: Mapped[FactorSet] = relationship()

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ..carbon.pool import SerialRange
 from ..extensions import db
 from ..models import AddOnKind, Batch, BatchStatus, ConversionRate, InvalidationCorrection, utcnow
-from .batches import InvalidationView, PurchaseView, batch_view
+from .register import InvalidationView, PurchaseView, batch_view
 from .exports import serial_text, tokyo_iso
 from .pool import PoolFigures, pool_figures, pool_totals_by_kind, pool_totals_by_month, retired_contributions_g
 from .settings import rate_history

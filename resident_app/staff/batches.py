@@ -22,10 +22,13 @@ from ..extensions import db
 from ..models import (Batch, BatchStatus, CreditPurchase, CreditType, Invalidation, InvalidationCorrection,
                       Registry, User, utcnow)
 from ..services import DomainError
-from ..services.batches import (INVALIDATION_FIELDS, PURCHASE_FIELDS, BatchView, batch_view, close_batch,
-                                confirm_batch, cutoff_instant, list_batches, preview_batch, record_correction,
-                                record_invalidation, record_purchase, tokyo_today, update_invalidation,
-                                warning_message)
+from ..services.batches import close_batch, confirm_batch, late_money, preview_batch
+from ..services.corrections import record_correction
+from ..services.days import cutoff_instant, tokyo_today
+from ..services.invalidations import record_invalidation, update_invalidation
+from ..services.purchases import record_purchase
+from ..services.register import (INVALIDATION_FIELDS, PURCHASE_FIELDS, BatchView, batch_view, list_batches,
+                                 warning_message)
 from ..services.errors import InvalidInput
 from ..web.htmx import render_page_or_partial
 from ..web.i18n import local_date, number, yen

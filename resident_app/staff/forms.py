@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import CreditType, Registry
 from ..organiser.forms import normalise, parse_date
-from ..services.batches import InvalidationData, PurchaseData
+from ..services.invalidations import InvalidationData
+from ..services.purchases import PurchaseData
 from ..web.text import clean_text
 
 MAX_DIGITS = 12

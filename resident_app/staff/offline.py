@@ -10,7 +10,8 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Channel, Contribution, ContributionStatus
 from ..services import DomainError
-from ..services.batches import record_offline_contribution, tokyo_today
+from ..services.days import tokyo_today
+from ..services.offline import record_offline_contribution
 from ..web.i18n import locale_code, number, yen
 from ..web.text import clean_text
 from . import bp

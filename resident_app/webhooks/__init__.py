@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import csrf, db
 from ..models import StripeEvent
 from ..payments.gateway import get_gateway
-from ..services.payments import handle_event
+from ..services.stripe_events import handle_event
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)

@@ -43,8 +43,31 @@ def make_addon(app, owner_id: int, **overrides) -> int:
         return addon.id
 
 
+def settle(contribution: Contribution, status: ContributionStatus | str = ContributionStatus.PAID, *,
+           paid_at: datetime | None = None, refunded_yen: int | None = None) -> Contribution:
+    """Bring a contribution added as pending to `status` the way the services do it: paid by the one
+    mark_paid (with its ledger entry), refunded by the refund service. Commits."""
+    from resident_app.services.payments import mark_paid
+    from resident_app.services.refunds import refund_in_transaction
+
+    db.session.flush()
+    status = ContributionStatus(status)
+    if status in (ContributionStatus.PAID, ContributionStatus.REFUNDED):
+        mark_paid([contribution.id], paid_at=paid_at or datetime.now(timezone.utc), actor="test")
+        db.session.refresh(contribution)
+    if status == ContributionStatus.REFUNDED or refunded_yen:
+        refund_in_transaction(contribution, refunded_yen if refunded_yen is not None else contribution.amount_yen,
+                              actor="test")
+    elif status not in (ContributionStatus.PAID, ContributionStatus.PENDING):
+        contribution.status = status
+    db.session.commit()
+    db.session.refresh(contribution)
+    return contribution
+
+
 def make_contribution(app, addon_id: int, **overrides) -> int:
-    """A paid contribution at the current rate, as if Stripe had confirmed it."""
+    """A paid contribution at the current rate, as if Stripe had confirmed it (or another status:
+    paid and refunded ones go through the services, so the ledger has their entries)."""
     with app.app_context():
         addon = db.session.get(AddOn, addon_id)
         rate = current_rate()
@@ -58,9 +81,11 @@ def make_contribution(app, addon_id: int, **overrides) -> int:
             display_name="", receipt_email="resident@example.jp", locale="ja",
             idempotency_key=f"test-{uuid.uuid4()}", paid_at=datetime.now(timezone.utc))
         fields.update(overrides)
-        contribution = Contribution(**fields)
+        status, paid_at = fields.pop("status"), fields.pop("paid_at")
+        refunded_yen = fields.pop("refunded_yen", None)
+        contribution = Contribution(status=ContributionStatus.PENDING, **fields)
         db.session.add(contribution)
-        db.session.commit()
+        settle(contribution, status, paid_at=paid_at, refunded_yen=refunded_yen)
         return contribution.id
 
 

@@ -15,11 +15,14 @@ from resident_app.extensions import db
 from resident_app.models import (AccountStatus, AddOn, AddOnKind, Channel, Contribution, ContributionStatus,
                                  CreditType, Registry, Role, User)
 from resident_app.models.addons import new_slug, new_token
-from resident_app.services.batches import (InvalidationData, PurchaseData, close_batch, confirm_batch,
-                                           record_invalidation, record_purchase, store_upload, tokyo_today)
+from resident_app.services.batches import close_batch, confirm_batch
+from resident_app.services.days import tokyo_today
+from resident_app.services.invalidations import InvalidationData, record_invalidation
+from resident_app.services.purchases import PurchaseData, record_purchase
+from resident_app.services.uploads import store_upload
 from resident_app.services.programme import current_rate
 
-from .factories import PASSWORD
+from .factories import PASSWORD, settle
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 T = 1_000_000
@@ -58,14 +61,13 @@ def paid(item: AddOn, amount_yen: int, *, paid_at: datetime, quantity: int = 1, 
          status: ContributionStatus = ContributionStatus.PAID) -> Contribution:
     rate = current_rate()
     row = Contribution(number=f"OC-T-{uuid.uuid4().hex[:12]}", certificate_token=new_token(), addon_id=item.id,
-                       channel=Channel.STRIPE, status=status, quantity=quantity, unit_price_yen=amount_yen // quantity,
-                       amount_yen=amount_yen, co2_g=amount_yen * T // rate.yen_per_t, rate_id=rate.id,
-                       rate_yen_per_t=rate.yen_per_t, idempotency_key=f"t-{uuid.uuid4()}", display_name=display_name,
-                       receipt_email="resident@example.jp", stripe_payment_intent_id=f"pi_{uuid.uuid4().hex[:16]}",
-                       paid_at=paid_at if status != ContributionStatus.PENDING else None)
+                       channel=Channel.STRIPE, status=ContributionStatus.PENDING, quantity=quantity,
+                       unit_price_yen=amount_yen // quantity, amount_yen=amount_yen,
+                       co2_g=amount_yen * T // rate.yen_per_t, rate_id=rate.id, rate_yen_per_t=rate.yen_per_t,
+                       idempotency_key=f"t-{uuid.uuid4()}", display_name=display_name,
+                       receipt_email="resident@example.jp", stripe_payment_intent_id=f"pi_{uuid.uuid4().hex[:16]}")
     db.session.add(row)
-    db.session.commit()
-    return row
+    return settle(row, status, paid_at=paid_at)
 
 
 def build_pool(app, tmp_path) -> BuiltPool:

@@ -26,10 +26,16 @@ from resident_app.models import (AccountStatus, AddOn, AddOnKind, AuditEntry, Ba
                                  User)
 from resident_app.models.addons import new_slug, new_token
 from resident_app.services import DomainError
-from resident_app.services.batches import (InvalidationData, PurchaseData, batch_view, close_batch, confirm_batch,
-                                           record_correction, record_invalidation, record_offline_contribution,
-                                           record_purchase, store_upload, tokyo_today)
-from resident_app.services.payments import fulfil_checkout_session, record_refund
+from resident_app.services.batches import close_batch, confirm_batch
+from resident_app.services.corrections import record_correction
+from resident_app.services.days import tokyo_today
+from resident_app.services.invalidations import InvalidationData, record_invalidation
+from resident_app.services.offline import record_offline_contribution
+from resident_app.services.payments import fulfil_checkout_session
+from resident_app.services.purchases import PurchaseData, record_purchase
+from resident_app.services.refunds import record_refund
+from resident_app.services.register import batch_view
+from resident_app.services.uploads import store_upload
 from resident_app.services.pool import pool_figures
 from resident_app.services.programme import current_rate
 
