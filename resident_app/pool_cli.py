@@ -1,4 +1,5 @@
-"""`flask pool export`: the staff exports from the command line, the same rows as the pages."""
+"""`flask pool export`: the staff exports from the command line, the same rows as the pages; and
+`flask pool check`: every invariant of the pool, recomputed."""
 from __future__ import annotations
 
 import os
@@ -11,6 +12,7 @@ from flask.cli import AppGroup
 
 from .models import ContributionStatus
 from .services.exports import KINDS, export_rows, record_export, tokyo_period
+from .services.pool_check import run_checks
 from .web.csv_export import encode_rows
 from .web.xlsx_export import write_xlsx
 
@@ -39,7 +41,7 @@ def _write_csv(rows, handle) -> int:
 
 
 def register_pool_cli(app: Flask) -> None:
-    """Add `export` to the `pool` command group (created here unless another module made it)."""
+    """Add `export` and `check` to the `pool` command group (created here unless another module made it)."""
     group = app.cli.commands.get("pool")
     if group is None:
         group = AppGroup("pool", help="The municipal pool: contributions, totals and batches.")
@@ -82,3 +84,15 @@ def register_pool_cli(app: Flask) -> None:
                                         "to": last.date().isoformat(), "rows": count, "file": out.name,
                                         "status": status if kind == "contributions" else None})
         click.echo(f"{kind}: {count} rows written to {out}")
+
+    @group.command("check")
+    def pool_check() -> None:
+        """Recompute every invariant of the pool from the ledger and the tables, one line each with
+        its figures; exit with status 1 if any is broken."""
+        lines = run_checks()
+        for line in lines:
+            click.echo(str(line))
+        broken = sum(1 for line in lines if not line.ok)
+        click.echo(f"{len(lines) - broken} of {len(lines)} invariants hold.")
+        if broken:
+            raise SystemExit(1)
