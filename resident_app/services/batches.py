@@ -128,6 +128,14 @@ def refresh_figures(batch: Batch) -> None:
     batch.tonnes_required, batch.surplus_used_g, batch.surplus_after_g = plan
 
 
+def refresh_open_batches() -> None:
+    """Bring every open batch's figures up to date, oldest first, inside a transaction that changed
+    the balance or what open batches reserve (after lock_pool). Batches are few, and this keeps the
+    figures and warnings staff read on a batch page the ones confirmation will decide on."""
+    for batch in db.session.scalars(select(Batch).where(Batch.status.in_(OPEN_STATUSES)).order_by(Batch.id)):
+        refresh_figures(batch)
+
+
 def close_batch(cutoff: date | datetime, *, actor: User, note: str = "") -> Batch:
     """Close a batch (購入バッチ): every paid contribution not yet in a batch and not under dispute,
     paid up to the cut-off."""
@@ -178,7 +186,7 @@ def release_from_batch(contribution: Contribution, *, actor: str, why: str) -> s
     db.session.execute(update(Contribution).where(Contribution.id == contribution.id,
                                                   Contribution.batch_id == batch.id)
                        .values(batch_id=None).execution_options(synchronize_session=False))
-    refresh_figures(batch)
+    refresh_open_batches()  # it owes less, so it may reserve less of the surplus: others may use it
     batch.updated_at = utcnow()
     add_audit(actor, "batch.contribution_removed", "batch", batch.id, before,
               {**figures(batch), "contribution_id": contribution.id, "why": why})
@@ -194,7 +202,7 @@ def refresh_after_partial_refund(contribution: Contribution, *, actor: str) -> s
     if batch.status == BatchStatus.INVALIDATED:
         return "retired"
     before = figures(batch)
-    refresh_figures(batch)
+    refresh_open_batches()
     batch.updated_at = utcnow()
     add_audit(actor, "batch.partial_refund", "batch", batch.id, before,
               {**figures(batch), "contribution_id": contribution.id})
@@ -291,6 +299,7 @@ def confirm_batch(batch: Batch, *, actor: User, acknowledged: Collection[str] = 
                       tonnes=i.tonnes, batch_id=batch.id, invalidation_id=i.id) for i in invalidations]
     entries.append(Entry(LedgerKind.BATCH_RETIRED, retired_g=batch.owed_g, batch_id=batch.id))
     post(entries)
+    refresh_open_batches()  # the balance moved: what the others may use and must buy moves with it
     add_audit(actor_name(actor), "batch.confirm", "batch", batch.id, {"status": "open"},
               {"status": str(batch.status), **figures(batch), "invalidated_t": invalidated_t,
                "warnings_acknowledged": sorted({w.code for w in warnings})})

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import CreditPurchase, CreditType, Invalidation, InvalidationCorrection, LedgerKind, Registry, User
 from .accounts import actor_name
 from .audit import add_audit
-from .batches import balance_now_g, refuse, reserved_surplus_g
+from .batches import balance_now_g, refresh_open_batches, refuse, reserved_surplus_g
 from .errors import DomainError
 from .fields import (MAX_NOTE, MAX_PRICE_PER_T_YEN, MAX_PROJECT_ID, MAX_PROJECT_NAME, MAX_TEXT, MAX_TONNES,
                      MAX_TOTAL_YEN, clean, enum_value, int_in, past_date, require_staff, required_text)
@@ -136,6 +136,8 @@ def record_correction(target: Invalidation | CreditPurchase, *, field: str, new_
                 tonnes=value - old if is_invalidation and c.field == "tonnes" else 0,
                 credits_yen=value - old if not is_invalidation and c.field == "total_yen" else 0)
           for c in corrections])
+    if is_invalidation and field == "tonnes":
+        refresh_open_batches()
     warnings = batch_warnings(batch)
     for correction in corrections:
         add_audit(actor_name(actor), "correction.record", "invalidation" if is_invalidation else "credit_purchase",

@@ -15,7 +15,7 @@ from ..carbon.conversion import kept_grams
 from ..extensions import db
 from ..models import Contribution, ContributionStatus, FlagKind, LedgerKind, sources_for, utcnow
 from .audit import add_audit
-from .batches import refresh_after_partial_refund, release_from_batch
+from .batches import refresh_after_partial_refund, refresh_open_batches, release_from_batch
 from .ledger import Entry, lock_pool, post
 from .payments import Outcome, find_by_intent
 from .reviews import raise_flag
@@ -56,6 +56,8 @@ def refund_in_transaction(contribution: Contribution, refunded_total_yen: int, *
         entries.append(Entry(LedgerKind.SURPLUS_CARRIED, retired_g=-delta_g, contribution_id=contribution.id,
                              batch_id=batch_id))
     post(entries)
+    if effect == "retired":
+        refresh_open_batches()  # the grams given back joined the surplus open batches may use
     if not full:
         raise_flag(contribution.id, FlagKind.PARTIAL_REFUND,
                    f"Partial refund of {delta_yen} yen ({total} of {contribution.amount_yen} yen refunded so far): "
