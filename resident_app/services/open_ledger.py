@@ -195,12 +195,15 @@ class BatchLedger:
         return self.tonnes * GRAMS_PER_TONNE - self.retired_g + self.released_g
 
 
-def ledger_by_batch(head: int) -> dict[int, BatchLedger]:
-    rows = db.session.execute(
-        select(LedgerEntry.batch_id, LedgerEntry.kind, func.sum(LedgerEntry.retired_g), func.sum(LedgerEntry.tonnes),
-               func.sum(LedgerEntry.credits_yen))
-        .where(LedgerEntry.id <= head, LedgerEntry.batch_id.is_not(None))
-        .group_by(LedgerEntry.batch_id, LedgerEntry.kind))
+def ledger_by_batch(head: int, batch_id: int | None = None) -> dict[int, BatchLedger]:
+    """Each batch's entries summed (one batch's only, if `batch_id` is given)."""
+    query = (select(LedgerEntry.batch_id, LedgerEntry.kind, func.sum(LedgerEntry.retired_g),
+                    func.sum(LedgerEntry.tonnes), func.sum(LedgerEntry.credits_yen))
+             .where(LedgerEntry.id <= head, LedgerEntry.batch_id.is_not(None))
+             .group_by(LedgerEntry.batch_id, LedgerEntry.kind))
+    if batch_id is not None:
+        query = query.where(LedgerEntry.batch_id == batch_id)
+    rows = db.session.execute(query)
     result: dict[int, BatchLedger] = {}
     for batch_id, kind, retired_g, tonnes, credits_yen in rows:
         item = result.setdefault(batch_id, BatchLedger())

@@ -19,7 +19,7 @@ from ..services.invalidations import InvalidationData
 from ..services.purchases import PurchaseData
 from ..web.text import clean_text
 
-MAX_DIGITS = 12
+MAX_DIGITS = 14         # 10,000,000,000,000: the largest invoice total (services.fields), far below 64 bits
 GROUPED = re.compile(r"^\d{1,3}(,\d{3})+$")
 RANGE_ROWS = 3          # rows shown for serial ranges; "Add a range" adds one more (no JS needed)
 MAX_RANGE_ROWS = 40

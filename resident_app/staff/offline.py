@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import Channel, Contribution, ContributionStatus
+from ..models import Channel, Contribution, ContributionStatus, DisputeStatus
 from ..services import DomainError
+from ..services.batches import closed_after
 from ..services.days import tokyo_today
 from ..services.offline import record_offline_contribution
 from ..web.i18n import locale_code, number, yen
@@ -24,6 +25,11 @@ CHANNEL_LABELS = {
     Channel.STRIPE: _l("Card or online payment (Stripe)"),
     Channel.CASH: _l("Cash (for example a fare box)"),
     Channel.BANK_TRANSFER: _l("Bank transfer"),
+}
+DISPUTE_LABELS = {
+    DisputeStatus.OPEN: _l("Under dispute: the payer's bank is deciding; held out of batches"),
+    DisputeStatus.WON: _l("Dispute won: the money stays"),
+    DisputeStatus.LOST: _l("Dispute lost: the money went back to the payer (counted as a refund)"),
 }
 CONTRIBUTION_STATUS_LABELS = {
     ContributionStatus.PENDING: _l("Awaiting payment"),
@@ -49,7 +55,15 @@ def contribution_status_label(status: ContributionStatus | str) -> str:
         return str(status)
 
 
+def dispute_label(status: DisputeStatus | str) -> str:
+    try:
+        return str(DISPUTE_LABELS.get(DisputeStatus(status), ""))
+    except ValueError:
+        return str(status)
+
+
 bp.add_app_template_global(channel_label)
+bp.add_app_template_global(dispute_label)
 bp.add_app_template_global(contribution_status_label)
 
 
@@ -92,19 +106,29 @@ def offline_new():
             addon, quantity=quantity, channel=state.values["channel"], received_on=received_on, recorded_by=user,
             note=state.values["note"], evidence=evidence, display_name=state.values["display_name"])
     except DomainError as error:
-        db.session.rollback()
         state.errors = {**field_errors(error, frozenset(FIELDS) | {"evidence"}), **state.errors}
         return _form_page(state, 422)
     flash(_("The contribution is recorded: %(amount)s for %(count)s units. It joins the next batch.",
             amount=yen(contribution.amount_yen), count=number(contribution.quantity)), "success")
+    closed = closed_after(contribution.paid_at)
+    if closed is not None:
+        flash(_("The money was received before the cut-off of batch %(number)s, which is already closed. It "
+                "joins the next batch instead, and that batch's page will say so.", number=closed.number),
+              "warning")
     return redirect(url_for("staff.contribution", contribution_id=contribution.id), code=303)
 
 
 @bp.get("/contributions/<int:contribution_id>")
 def contribution(contribution_id: int):
-    """One contribution: amounts, how the money arrived, its batch, any flag, its certificate."""
+    """One contribution: amounts, refunds, how the money arrived, its batch, a dispute, any flag
+    (with the form to resolve it), its certificate."""
     item = db.session.get(Contribution, contribution_id)
     if item is None:
         abort(404)
+    return contribution_page(item)
+
+
+def contribution_page(item: Contribution, *, resolve_form: FormState | None = None, status: int = 200):
     return render_template("staff/contribution.html", c=item, receipt=offline_receipt(item.id),
-                           recorded_by=user_email(item.recorded_by_id))
+                           recorded_by=user_email(item.recorded_by_id),
+                           resolve_form=resolve_form or FormState({"reason": ""})), status

@@ -101,3 +101,24 @@ def build_pool(app, tmp_path) -> BuiltPool:
         waiting = paid(bus, 1_000, paid_at=now - timedelta(minutes=5), quantity=10)
         return BuiltPool(staff.email, organiser.email, organiser.id, bus.id, event.id, household.id, batch.number,
                          item.id, waiting.id)
+
+
+def settle_batch(batch, staff: User, *, tonnes: int | None = None) -> int:
+    """What staff do for a closed batch: buy its tonnes (or `tonnes`), invalidate them under fresh
+    serial numbers, confirm with every warning ticked. Returns the batch id."""
+    from resident_app.services.register import batch_view
+
+    needed = batch.tonnes_required if tonnes is None else tonnes
+    if needed:
+        record_purchase(batch, PurchaseData(
+            provider="みどり信金", credit_type=CreditType.J_CREDIT, project_name="下川町森林吸収", project_id="JCL-0042",
+            credit_place="北海道/下川町", tonnes=needed, price_per_t_yen=10_000, total_yen=needed * 10_000,
+            purchased_on=tokyo_today()), actor=staff)
+        prefix = f"JP-{uuid.uuid4().hex[:6].upper()}-"
+        notice = store_upload(FileStorage(io.BytesIO(PDF), filename="notice.pdf"), actor=staff)
+        record_invalidation(batch, InvalidationData(
+            registry=Registry.J_CREDIT, invalidated_on=tokyo_today(),
+            serial_ranges=[(f"{prefix}0001", f"{prefix}{needed:04d}")], tonnes=needed,
+            purpose=f"共同購入 {batch.number}", offset_place="東京都/八王子市", notice_file=notice), actor=staff)
+    confirm_batch(batch, actor=staff, acknowledged=[w.code for w in batch_view(batch).warnings])
+    return batch.id
