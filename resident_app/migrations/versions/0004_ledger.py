@@ -41,7 +41,17 @@ WIDENED = {
 }
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """Batch mode rebuilds tables that others reference (addons, contributions, batches...); with
+    SQLite checking foreign keys that DROP TABLE fails on a database with rows. The pragma only
+    takes effect outside a transaction."""
+    if op.get_bind().dialect.name == "sqlite":
+        with op.get_context().autocommit_block():
+            op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def upgrade():
+    _sqlite_foreign_keys(False)
     for table, columns in WIDENED.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, nullable in columns:
@@ -118,6 +128,7 @@ def upgrade():
                                                     native_enum=False, length=20))
         batch_op.create_check_constraint(op.f("ck_contributions_refund_g_range"),
                                          "refunded_g >= 0 AND refunded_g <= co2_g")
+    _sqlite_foreign_keys(True)
 
 
 def _utc(moment):
@@ -220,6 +231,7 @@ def _rebuild_ledger(bind) -> None:
 
 
 def downgrade():
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table("contributions", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_contributions_refund_g_range"), type_="check")
         batch_op.drop_index(batch_op.f("ix_contributions_dispute_status"))
@@ -238,3 +250,4 @@ def downgrade():
             for name, nullable in columns:
                 batch_op.alter_column(name, existing_type=sa.BigInteger(), type_=sa.Integer(),
                                       existing_nullable=nullable)
+    _sqlite_foreign_keys(True)
