@@ -14,11 +14,13 @@ from ..services import DomainError
 from ..services.reviews import resolve_flag
 from ..web.text import clean_text
 from . import bp
+from .batches import field_errors
 from .forms import FormState
 from .offline import contribution_page
 from .queries import disputed_contributions, flagged_contributions
 
 REVIEW_LIMIT = 200
+RESOLVE_FORM = frozenset({"reason"})
 FLAG_LABELS = {
     FlagKind.AMOUNT_MISMATCH: _l("Stripe reported another amount or currency: not counted as paid"),
     FlagKind.PARTIAL_REFUND: _l("Partly refunded: the refunded share is already taken out of the pool"),
@@ -62,7 +64,7 @@ def resolve(contribution_id: int):
     try:
         resolve_flag(item, reason=state.values["reason"], actor=current_user._get_current_object())
     except DomainError as error:
-        state.errors[error.field or "reason"] = error.message
+        state.errors = field_errors(error, RESOLVE_FORM)  # "no flag any more" is flashed above the page
         if request.form.get("from") == "contribution":
             return contribution_page(item, resolve_form=state, status=422)
         return _page({item.id: state}, status=422)
