@@ -11,7 +11,9 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Contribution, FlagKind
 from ..services import DomainError
+from ..services.payments import units_sold
 from ..services.reviews import resolve_flag
+from ..web.i18n import kg, number, yen
 from ..web.text import clean_text
 from . import bp
 from .batches import field_errors
@@ -36,7 +38,22 @@ def flag_label(kind: str) -> str:
         return _("Flagged")
 
 
+def flag_detail(contribution: Contribution) -> str:
+    """The flag's figures in the page's language, from the contribution itself; a flag of another
+    kind shows the text it was raised with (as Stripe reported it)."""
+    kind = contribution.flag_kind
+    if kind == FlagKind.PARTIAL_REFUND:
+        return _("%(refunded)s refunded of %(paid)s so far: %(kg)s kg-CO2 less owed.",
+                 refunded=yen(contribution.refunded_yen), paid=yen(contribution.amount_yen),
+                 kg=kg(contribution.refunded_g))
+    if kind == FlagKind.OVER_CAP and contribution.addon.max_units is not None:
+        return _("The add-on's cap is %(cap)s units; %(sold)s units are paid.",
+                 cap=number(contribution.addon.max_units), sold=number(units_sold(contribution.addon)))
+    return contribution.flag_reason
+
+
 bp.add_app_template_global(flag_label)
+bp.add_app_template_global(flag_detail)
 
 
 def _page(forms: dict[int, FormState] | None = None, status: int = 200):

@@ -34,7 +34,7 @@ def test_the_review_page_lists_flags_with_what_they_mean_and_disputes(client, fl
     html = client.get("/staff/reviews").get_data(as_text=True)
     review = re.search(rf'<article class="review" id="review-{flagged["partial"]}".*?</article>', html, re.S).group(0)
     assert "Partly refunded: the refunded share is already taken out of the pool" in review
-    assert "Partial refund of 400 yen" in review and "¥400 refunded" in review
+    assert "¥400 refunded of ¥1,000 so far: 40.0 kg-CO2 less owed." in review and "¥400 refunded" in review
     table = re.search(r'<table class="data" id="disputed-table">.*?</table>', html, re.S).group(0)
     assert "Held out of batches" in table
     dashboard = client.get("/staff/").get_data(as_text=True)
