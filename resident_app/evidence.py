@@ -11,8 +11,8 @@ from flask import Blueprint, abort
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db
-from .models import Batch, Contribution, ContributionStatus, CreditType, Invalidation, Registry
-from .services.register import batch_view
+from .models import Contribution, CreditType, Invalidation, Registry
+from .services.register import batch_view, retired_in
 from .web.downloads import send_stored_file
 
 bp = Blueprint("evidence", __name__)
@@ -66,10 +66,8 @@ class RetirementEvidence:
 
 def retirement_evidence(contribution: Contribution) -> RetirementEvidence | None:
     """The evidence for a retired contribution, or None while it awaits invalidation."""
-    if contribution.status != ContributionStatus.PAID or contribution.batch_id is None:
-        return None
-    batch = db.session.get(Batch, contribution.batch_id)
-    if batch is None or not batch.is_confirmed:
+    batch = retired_in(contribution)
+    if batch is None:
         return None
     view = batch_view(batch)
     return RetirementEvidence(

@@ -173,40 +173,25 @@ def close_batch(cutoff: date | datetime, *, actor: User, note: str = "") -> Batc
     return batch
 
 
-def release_from_batch(contribution: Contribution, *, actor: str, why: str) -> str | None:
+def release_from_batch(contribution: Contribution, *, actor: str, why: str, partial: bool = False) -> str | None:
     """Inside a refund's or a dispute's transaction (after lock_pool, no commit): an open batch lets
-    the contribution go and owes less; a confirmed batch keeps it (it stays retired).
-    Returns "removed", "retired" or None (in no batch)."""
+    the contribution go (or, for a partial refund, keeps it) and owes less; a confirmed batch keeps
+    it and its figures (it stays retired). Returns "removed", "kept", "retired" or None (in no batch)."""
     if contribution.batch_id is None:
         return None
     batch = db.session.get(Batch, contribution.batch_id)
     if batch.status == BatchStatus.INVALIDATED:
         return "retired"
     before = figures(batch)
-    db.session.execute(update(Contribution).where(Contribution.id == contribution.id,
-                                                  Contribution.batch_id == batch.id)
-                       .values(batch_id=None).execution_options(synchronize_session=False))
+    if not partial:
+        db.session.execute(update(Contribution).where(Contribution.id == contribution.id,
+                                                      Contribution.batch_id == batch.id)
+                           .values(batch_id=None).execution_options(synchronize_session=False))
     refresh_open_batches()  # it owes less, so it may reserve less of the surplus: others may use it
     batch.updated_at = utcnow()
-    add_audit(actor, "batch.contribution_removed", "batch", batch.id, before,
-              {**figures(batch), "contribution_id": contribution.id, "why": why})
-    return "removed"
-
-
-def refresh_after_partial_refund(contribution: Contribution, *, actor: str) -> str | None:
-    """Inside a partial refund's transaction: an open batch owes less; a confirmed one keeps its
-    figures (the refunded grams become surplus). Returns "open", "retired" or None."""
-    if contribution.batch_id is None:
-        return None
-    batch = db.session.get(Batch, contribution.batch_id)
-    if batch.status == BatchStatus.INVALIDATED:
-        return "retired"
-    before = figures(batch)
-    refresh_open_batches()
-    batch.updated_at = utcnow()
-    add_audit(actor, "batch.partial_refund", "batch", batch.id, before,
-              {**figures(batch), "contribution_id": contribution.id})
-    return "open"
+    add_audit(actor, "batch.partial_refund" if partial else "batch.contribution_removed", "batch", batch.id,
+              before, {**figures(batch), "contribution_id": contribution.id, "why": why})
+    return "kept" if partial else "removed"
 
 
 # --- money counted late --------------------------------------------------------------------------

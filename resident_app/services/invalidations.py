@@ -136,10 +136,15 @@ def record_invalidation(batch: Batch, data: InvalidationData, *, actor: User) ->
     item = Invalidation(batch_id=batch.id, created_by_id=actor.id, notice_file=data.notice_file, **fields)
     db.session.add(item)
     batch.invalidations.append(item)
+    return _saved(item, actor, "invalidation.record", None)
+
+
+def _saved(item: Invalidation, actor: User, action: str, before: dict[str, Any] | None) -> InvalidationResult:
+    """Audit the invalidation with the batch's warnings now, and commit."""
     db.session.flush()
-    warnings = batch_warnings(batch)
-    add_audit(actor_name(actor), "invalidation.record", "invalidation", item.id, None,
-              {**_invalidation_audit(item), "batch": batch.number, "warnings": [w.code for w in warnings]})
+    warnings = batch_warnings(item.batch)
+    add_audit(actor_name(actor), action, "invalidation", item.id, before,
+              {**_invalidation_audit(item), "batch": item.batch.number, "warnings": [w.code for w in warnings]})
     db.session.commit()
     return InvalidationResult(item, warnings)
 
@@ -159,11 +164,6 @@ def update_invalidation(item: Invalidation, data: InvalidationData, *, actor: Us
     if data.notice_file is not None:  # an edit without a new upload keeps the notice
         item.notice_file = data.notice_file
     item.updated_at = utcnow()
-    db.session.flush()
-    warnings = batch_warnings(batch)
-    add_audit(actor_name(actor), "invalidation.update", "invalidation", item.id, before,
-              {**_invalidation_audit(item), "batch": batch.number, "warnings": [w.code for w in warnings]})
-    db.session.commit()
-    return InvalidationResult(item, warnings)
+    return _saved(item, actor, "invalidation.update", before)
 
 

@@ -15,7 +15,7 @@ from ..carbon.conversion import kept_grams
 from ..extensions import db
 from ..models import Contribution, ContributionStatus, FlagKind, LedgerKind, sources_for, utcnow
 from .audit import add_audit
-from .batches import refresh_after_partial_refund, refresh_open_batches, release_from_batch
+from .batches import refresh_open_batches, release_from_batch
 from .ledger import Entry, lock_pool, post
 from .payments import Outcome, find_by_intent
 from .reviews import raise_flag
@@ -48,8 +48,8 @@ def refund_in_transaction(contribution: Contribution, refunded_total_yen: int, *
     if moved != 1:
         return None
     batch_id = contribution.batch_id
-    effect = (release_from_batch(contribution, actor=actor, why=str(full_kind)) if full
-              else refresh_after_partial_refund(contribution, actor=actor))
+    effect = release_from_batch(contribution, actor=actor, why=str(full_kind if full else LedgerKind.PARTIAL_REFUND),
+                                partial=not full)
     entries = [Entry(full_kind if full else LedgerKind.PARTIAL_REFUND, yen=-delta_yen, co2_g=-delta_g,
                      contribution_id=contribution.id)]
     if effect == "retired" and delta_g:

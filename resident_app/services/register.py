@@ -191,13 +191,20 @@ class Retirement:
     invalidations: tuple[RetirementEntry, ...] = ()
 
 
-def certificate_retirement(contribution: Contribution) -> Retirement | None:
-    """The retirement a participation certificate shows, or None while awaiting invalidation
-    (or when refunded: its grams went back to the balance)."""
+def retired_in(contribution: Contribution) -> Batch | None:
+    """The confirmed batch that retired a paid contribution, or None (awaiting, or refunded: its
+    grams went back to the balance)."""
     if contribution.status != ContributionStatus.PAID or contribution.batch_id is None:
         return None
     batch = db.session.get(Batch, contribution.batch_id)
-    if batch is None or not batch.is_confirmed:
+    return batch if batch is not None and batch.is_confirmed else None
+
+
+def certificate_retirement(contribution: Contribution) -> Retirement | None:
+    """The retirement a participation certificate shows, or None while awaiting invalidation
+    (or when refunded: its grams went back to the balance)."""
+    batch = retired_in(contribution)
+    if batch is None:
         return None
     view = batch_view(batch)
     entries = tuple(RetirementEntry(i.invalidated_on, i.registry, i.serial_ranges, i.tonnes, i.purpose)

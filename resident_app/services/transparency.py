@@ -7,7 +7,6 @@ the same sums GET /api/v1/pool serves, and the ledger itself is published beside
 figure here can be recomputed from the download."""
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterator, Sequence

@@ -2,28 +2,19 @@
 opens and decides a dispute and emits the signed events, the webhook handles them."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import pytest
 import requests
 from sqlalchemy import select
 
 from resident_app.extensions import db
-from resident_app.models import Batch, Contribution, LedgerEntry, User
+from resident_app.models import Batch, LedgerEntry, User
 from resident_app.services.batches import close_batch, preview_batch
-from resident_app.services.programme_content import load_demo_content
 
 from .factories import contribution, deliver, events_for, pay, pool, session_id, start
 from .pool_data import settle_batch
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def demo(app):
-    with app.app_context():
-        load_demo_content()
-    return app
 
 
 def paid_through_stripe(client, stripe_sandbox, **form) -> tuple[str, str]:

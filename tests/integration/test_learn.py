@@ -16,7 +16,7 @@ from resident_app.learn.content import (POOL_SLOTS, ContentError, library, load_
 from resident_app.learn.markdown import GlossaryTerm, Renderer, is_safe_link, mark_japanese
 from resident_app.learn.views import pool_slots
 from resident_app.models import (AccountStatus, AddOn, AddOnKind, Channel, Contribution,
-                                 ContributionStatus, ConversionRate, Role, User, utcnow)
+                                 ContributionStatus, ConversionRate, Role, User)
 from resident_app.web.i18n import kg, number, yen
 
 from ..conftest import config_for

@@ -9,26 +9,17 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import stripe
 from sqlalchemy import func, select
 
 from resident_app.extensions import db
 from resident_app.models import AddOn, AuditEntry, Contribution, StripeEvent
 from resident_app.payments.gateway import get_gateway
 from resident_app.services.programme import current_rate
-from resident_app.services.programme_content import load_demo_content
 
-from ..conftest import WEBHOOK_SECRET, csrf_token
+from ..conftest import csrf_token
 from .factories import contribution, deliver, events_for, pay, pool, session_id, signed, start
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def demo(app):
-    with app.app_context():
-        load_demo_content()
-    return app
 
 
 def test_three_fares_paid_once_however_often_stripe_says_so(client, demo, stripe_sandbox):

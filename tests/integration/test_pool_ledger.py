@@ -11,7 +11,6 @@ import json
 import os
 import threading
 from datetime import date, datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -31,7 +30,6 @@ from resident_app.services.offline import record_offline_contribution
 from resident_app.services.pool import pool_figures
 from resident_app.services.pool_check import run_checks
 from resident_app.services.programme import set_rate
-from resident_app.services.programme_content import load_demo_content
 from resident_app.services.purchases import PurchaseData, record_purchase
 from resident_app.services.refunds import record_refund
 from resident_app.services.register import batch_view
@@ -49,14 +47,6 @@ def ctx_en(ctx, tmp_path):
     ctx.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     with force_locale("en"):
         yield ctx
-
-
-@pytest.fixture
-def demo(app, tmp_path):
-    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
-    with app.app_context():
-        load_demo_content()
-    return app
 
 
 def staff_and_bus():
