@@ -98,9 +98,9 @@ def _invalidation_fields(batch: Batch, data: InvalidationData, *, excluding: int
         "serial_ranges": [r.as_json() for r in check_ranges(errors, data.serial_ranges, excluding=excluding)],
         "tonnes": int_in(errors, "tonnes", data.tonnes, 1, MAX_TONNES),
         "purpose": required_text(errors, "purpose", data.purpose, MAX_TEXT,
-                                  _l("Enter the purpose of the invalidation.")),
+                                 _l("Enter the purpose of the invalidation.")),
         "offset_place": required_text(errors, "offset_place", data.offset_place, MAX_TEXT,
-                                       _l("Enter the place being offset.")),
+                                      _l("Enter the place being offset.")),
     }
     if "purpose" not in errors and purpose_taken(batch, fields["purpose"], excluding=excluding):
         errors["purpose"] = _l("This batch already has an invalidation for this purpose. The registry "

@@ -47,14 +47,14 @@ def _purchase_fields(data: PurchaseData) -> dict[str, Any]:
     errors: dict[str, str] = {}
     fields = {
         "provider": required_text(errors, "provider", data.provider, MAX_TEXT,
-                                   _l("Enter who sold the credits.")),
+                                  _l("Enter who sold the credits.")),
         "credit_type": enum_value(errors, "credit_type", CreditType, data.credit_type),
         "project_name": required_text(errors, "project_name", data.project_name, MAX_PROJECT_NAME,
-                                       _l("Enter the credit project's name.")),
+                                      _l("Enter the credit project's name.")),
         "project_id": required_text(errors, "project_id", data.project_id, MAX_PROJECT_ID,
-                                     _l("Enter the credit project's number.")),
+                                    _l("Enter the credit project's number.")),
         "credit_place": required_text(errors, "credit_place", data.credit_place, MAX_TEXT,
-                                       _l("Enter where the credit was created (prefecture and municipality).")),
+                                      _l("Enter where the credit was created (prefecture and municipality).")),
         "tonnes": int_in(errors, "tonnes", data.tonnes, 1, MAX_TONNES),
         "price_per_t_yen": int_in(errors, "price_per_t_yen", data.price_per_t_yen, 1, MAX_PRICE_PER_T_YEN),
         "total_yen": int_in(errors, "total_yen", data.total_yen, 1, MAX_TOTAL_YEN),
