@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import StripeEvent
 from .disputes import close_dispute, open_dispute
 from .payments import fulfil_checkout_session, mark_expired, mark_failed
 from .refunds import record_refund
@@ -27,3 +31,20 @@ def handle_event(event: dict[str, Any]) -> str:
     if handler is None:
         return "ignored"
     return handler((event.get("data") or {}).get("object") or {}).result
+
+
+def already_seen(event_id: str) -> bool:
+    """True when this event id was handled before (Stripe delivers at least once)."""
+    return db.session.get(StripeEvent, event_id) is not None
+
+
+def remember_event(event_id: str, kind: str, outcome: str) -> str:
+    """Record the event id once; returns the outcome, or "duplicate" when another worker handled
+    the same event at the same moment (its service's conditional updates made this one a no-op)."""
+    db.session.add(StripeEvent(id=event_id, type=kind[:100], outcome=outcome))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return "duplicate"
+    return outcome
