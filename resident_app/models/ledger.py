@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index
+from sqlalchemy import DDL, BigInteger, CheckConstraint, Enum, ForeignKey, Index, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -50,6 +50,21 @@ class LedgerEntry(db.Model):
     purchase_id: Mapped[int | None] = mapped_column(ForeignKey("credit_purchases.id"), nullable=True)
     invalidation_id: Mapped[int | None] = mapped_column(ForeignKey("invalidations.id"), nullable=True)
     correction_id: Mapped[int | None] = mapped_column(ForeignKey("invalidation_corrections.id"), nullable=True)
+
+
+# The database itself refuses to change an entry (migration 0004_ledger creates the same triggers).
+APPEND_ONLY = {
+    "sqlite": ("CREATE TRIGGER pool_ledger_append_only BEFORE UPDATE ON pool_ledger "
+               "BEGIN SELECT RAISE(ABORT, 'pool_ledger is append-only: add a correcting entry'); END",),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION pool_ledger_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'pool_ledger is append-only: add a correcting entry'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER pool_ledger_append_only BEFORE UPDATE ON pool_ledger "
+        "FOR EACH ROW EXECUTE FUNCTION pool_ledger_append_only()"),
+}
+for _dialect, _statements in APPEND_ONLY.items():
+    for _statement in _statements:
+        event.listen(LedgerEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
 
 
 class PoolState(db.Model):

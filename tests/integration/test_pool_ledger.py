@@ -429,6 +429,16 @@ def test_flask_pool_check_prints_a_line_per_invariant_and_fails_on_a_break(runne
     assert "FAIL  open data reproduces every total" in broken.output
 
 
+def test_the_database_refuses_to_change_a_ledger_entry(ctx_en):
+    staff, bus = staff_and_bus()
+    paid(bus, 1_000, paid_at=minutes_ago(1))
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        db.session.execute(update(LedgerEntry).values(yen=LedgerEntry.yen + 1))
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.scalar(select(func.sum(LedgerEntry.yen))) == 1_000
+
+
 # --- the migration -----------------------------------------------------------------------------------
 
 def _fresh_database() -> tuple[str, object]:
@@ -466,6 +476,9 @@ def test_the_migration_builds_the_ledger_of_an_existing_pool(tmp_path):
                 assert (figures.retired_t, figures.balance_g) == (4, 2_800_000)
                 assert db.session.scalar(select(func.count(LedgerEntry.id))) == 14
                 check_ok()
+                with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+                    db.session.execute(update(LedgerEntry).values(tonnes=0))
+                db.session.rollback()
             db.session.remove()
             db.engine.dispose()
     finally:

@@ -117,6 +117,16 @@ def upgrade():
         batch_op.create_index("ix_pool_ledger_kind_occurred_at", ["kind", "occurred_at"], unique=False)
 
     _rebuild_ledger(op.get_bind())
+    # Entries are never changed: the database refuses an UPDATE (the models add the same triggers
+    # to a schema made by create_all). Written out here so this revision never changes with them.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("CREATE TRIGGER pool_ledger_append_only BEFORE UPDATE ON pool_ledger "
+                   "BEGIN SELECT RAISE(ABORT, 'pool_ledger is append-only: add a correcting entry'); END")
+    elif op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE OR REPLACE FUNCTION pool_ledger_append_only() RETURNS trigger AS $$ BEGIN "
+                   "RAISE EXCEPTION 'pool_ledger is append-only: add a correcting entry'; END $$ LANGUAGE plpgsql")
+        op.execute("CREATE TRIGGER pool_ledger_append_only BEFORE UPDATE ON pool_ledger "
+                   "FOR EACH ROW EXECUTE FUNCTION pool_ledger_append_only()")
 
     with op.batch_alter_table("contributions", schema=None) as batch_op:
         batch_op.alter_column("flag_kind", server_default=None, existing_type=sa.String(length=30),
@@ -239,6 +249,10 @@ def downgrade():
         batch_op.drop_column("dispute_status")
         batch_op.drop_column("refunded_g")
         batch_op.drop_column("flag_kind")
+    op.execute("DROP TRIGGER IF EXISTS pool_ledger_append_only" +
+               (" ON pool_ledger" if op.get_bind().dialect.name == "postgresql" else ""))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS pool_ledger_append_only()")
     with op.batch_alter_table("pool_ledger", schema=None) as batch_op:
         batch_op.drop_index("ix_pool_ledger_kind_occurred_at")
         batch_op.drop_index(batch_op.f("ix_pool_ledger_contribution_id"))
