@@ -4,7 +4,8 @@ Opened: the contribution stays counted (the bank has not decided) but is held ou
 open batch lets it go, and no new batch takes it; certificates and staff screens say "under
 dispute". Won: an ordinary paid contribution again. Lost: exactly a refund of what was left
 (after retirement its grams become surplus). Retired contributions stay retired while disputed:
-taking their grams back and then returning them could leave the balance short."""
+taking their grams back and then returning them could leave the balance short. A dispute for
+part of the amount, lost, is a partial refund of that part."""
 from __future__ import annotations
 
 from typing import Any
@@ -87,8 +88,9 @@ def close_dispute(dispute: dict[str, Any]) -> Outcome:
         return Outcome("ignored", contribution)
     if won:
         post([Entry(LedgerKind.DISPUTE_WON, contribution_id=contribution.id)])
-    else:
-        refund_in_transaction(contribution, contribution.amount_yen, actor="stripe",
+    else:  # the disputed amount goes back (usually all that was left; a dispute can be for less)
+        disputed = int(dispute.get("amount") or contribution.net_yen)
+        refund_in_transaction(contribution, contribution.refunded_yen + disputed, actor="stripe",
                               full_kind=LedgerKind.DISPUTE_LOST)
     add_audit("stripe", "contribution.dispute_closed", "contribution", contribution.id,
               {"dispute_status": "open"}, {"dispute_status": "won" if won else "lost", "dispute": dispute_id})

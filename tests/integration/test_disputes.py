@@ -146,6 +146,18 @@ def test_a_close_that_overtakes_its_created_event_still_counts_once(client, demo
     assert pool(client)["paid_yen"] == 0
 
 
+def test_a_lost_dispute_for_part_of_the_amount_gives_back_that_part(client, demo, stripe_sandbox):
+    sid, intent = paid_through_stripe(client, stripe_sandbox, quantity="3")          # ¥300, 30 kg
+    dispute = sandbox_post(stripe_sandbox, "/_sandbox/disputes", payment_intent=intent, amount="100")
+    sandbox_post(stripe_sandbox, f"/_sandbox/disputes/{dispute['id']}/close", status="lost")
+    for kind in ("charge.dispute.created", "charge.dispute.closed"):
+        [event] = dispute_events(stripe_sandbox, dispute["id"], kind)
+        deliver(client, event)
+    row = contribution(demo, sid)
+    assert (row.status, row.net_yen, row.net_g, row.dispute_status) == ("paid", 200, 20_000, "lost")
+    assert (pool(client)["contributions"], pool(client)["paid_yen"]) == (1, 200)
+
+
 def test_the_sandbox_refuses_a_second_dispute_and_unknown_charges(stripe_sandbox, client, demo):
     _sid, intent = paid_through_stripe(client, stripe_sandbox)
     sandbox_post(stripe_sandbox, "/_sandbox/disputes", payment_intent=intent)
