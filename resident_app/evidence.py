@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from flask import Blueprint, abort
 
 from .extensions import db
-from .models import Batch, Contribution, ContributionStatus, Invalidation
-from .services.batches import batch_view
+from .models import Contribution, CreditType, Invalidation, Registry
+from .services.register import batch_view, retired_in
 from .web.downloads import send_stored_file
 from .web.labels import CREDIT_TYPE_LABELS, REGISTRY_LABELS, credit_type_label, registry_label  # noqa: F401
 
@@ -38,10 +38,8 @@ class RetirementEvidence:
 
 def retirement_evidence(contribution: Contribution) -> RetirementEvidence | None:
     """The evidence for a retired contribution, or None while it awaits invalidation."""
-    if contribution.status != ContributionStatus.PAID or contribution.batch_id is None:
-        return None
-    batch = db.session.get(Batch, contribution.batch_id)
-    if batch is None or not batch.is_confirmed:
+    batch = retired_in(contribution)
+    if batch is None:
         return None
     view = batch_view(batch)
     return RetirementEvidence(

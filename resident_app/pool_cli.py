@@ -1,5 +1,6 @@
-"""`flask pool export`: the staff exports from the command line. The kinds, their filters and
-columns come from the export registry (resident_app/exporters.py), as on the staff page."""
+"""`flask pool export`: the staff exports from the command line (kinds, filters and columns come
+from the export registry, resident_app/exporters.py, as on the staff page); and `flask pool check`:
+every invariant of the pool, recomputed."""
 from __future__ import annotations
 
 import os
@@ -13,6 +14,7 @@ from flask_babel import force_locale
 
 from .exporters import FORMATS, REGISTRY, VARIANTS, read_file_options, staff_exports, write_export
 from .services.exports import record_export
+from .services.pool_check import run_checks
 from .web.csv_export import ENCODINGS
 
 CLI_ACTOR = "cli"
@@ -32,7 +34,7 @@ def _filter_options(command):
 
 
 def register_pool_cli(app: Flask) -> None:
-    """Add `export` to the `pool` command group (created here unless another module made it)."""
+    """Add `export` and `check` to the `pool` command group (created here unless another module made it)."""
     group = app.cli.commands.get("pool")
     if group is None:
         group = AppGroup("pool", help="The municipal pool: contributions, totals and batches.")
@@ -88,3 +90,15 @@ def register_pool_cli(app: Flask) -> None:
         if written.replaced:
             click.echo(f"warning: {written.replaced} characters that Shift_JIS (CP932) cannot hold were written "
                        "as 〓; use --encoding utf-8 to keep them.", err=True)
+
+    @group.command("check")
+    def pool_check() -> None:
+        """Recompute every invariant of the pool from the ledger and the tables, one line each with
+        its figures; exit with status 1 if any is broken."""
+        lines = run_checks()
+        for line in lines:
+            click.echo(str(line))
+        broken = sum(1 for line in lines if not line.ok)
+        click.echo(f"{len(lines) - broken} of {len(lines)} invariants hold.")
+        if broken:
+            raise SystemExit(1)

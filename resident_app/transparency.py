@@ -1,5 +1,6 @@
 """The public transparency report (情報公開) at /transparency, with its open data as
-/transparency.csv and /transparency.json.
+/transparency.csv and /transparency.json, and the pool ledger itself as /transparency/ledger.csv
+and /transparency/ledger.json (streamed: it grows with every payment).
 
 It follows the disclosure items of the Ministry of the Environment's guideline on information for
 carbon offset claims: what was offset and how it was calculated, which credits and how many,
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .services.open_ledger import ledger_head, ledger_json_chunks, ledger_rows
 from .services.transparency import TransparencyReport, last_change, report_json, report_rows, transparency_report
 from .web.charts import COLOURS, FONT
 from .web.csv_export import csv_response
@@ -43,6 +45,12 @@ def notice_url(invalidation_id: int) -> str | None:
     if "evidence.notice" not in current_app.view_functions:
         return None
     return url_for("evidence.notice", invalidation_id=invalidation_id, _external=True)
+
+
+def ledger_urls() -> dict[str, str]:
+    """Where the ledger behind the report's figures can be downloaded."""
+    return {"csv": url_for("transparency.ledger_csv", _external=True),
+            "json": url_for("transparency.ledger_json", _external=True)}
 
 
 def _tonnes(grams: int) -> float:
@@ -86,7 +94,7 @@ def index():
     200: ok("Money in, CO2 pooled, every confirmed batch with its credits and the rate history", REPORT)})
 def data_json():
     """The same figures as the page, enough to rebuild it."""
-    response = jsonify(report_json(transparency_report(), notice_url))
+    response = jsonify(report_json(transparency_report(), notice_url, ledger_urls))
     response.headers["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
     return response
 
@@ -94,6 +102,24 @@ def data_json():
 @bp.get("/transparency.csv")
 def data_csv():
     """The same figures as long rows (section, key, field, value), UTF-8 with BOM."""
-    response = csv_response(report_rows(transparency_report(), notice_url), "transparency.csv")
+    response = csv_response(report_rows(transparency_report(), notice_url, ledger_urls), "transparency.csv")
     response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/transparency/ledger.csv")
+def ledger_csv():
+    """Every ledger entry's public columns, oldest first, streamed (UTF-8 with BOM)."""
+    response = csv_response(ledger_rows(ledger_head()), "pool-ledger.csv")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/transparency/ledger.json")
+def ledger_json():
+    """The same entries as JSON, streamed."""
+    response = Response(stream_with_context(ledger_json_chunks(ledger_head())), mimetype="application/json")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response

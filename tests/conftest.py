@@ -95,10 +95,11 @@ def build_app(app, database_url, stripe_sandbox):
 
 
 @pytest.fixture
-def demo(app):
-    """The default data plus the demo organiser's add-ons: demo-bus (100 yen), demo-event (200 yen)."""
+def demo(app, tmp_path):
+    """The demo organiser's add-ons (demo-bus ¥100, demo-event ¥200) and staff account; uploads in tmp."""
     from resident_app.services.programme_content import load_demo_content
 
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     with app.app_context():
         load_demo_content()
     return app

@@ -27,6 +27,14 @@ def yen_for_grams(co2_g: int, rate_yen_per_t: int) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))
 
 
+def kept_grams(co2_g: int, amount_yen: int, kept_yen: int) -> int:
+    """The grams a contribution still owes when `kept_yen` of its `amount_yen` stay after a partial
+    refund: in proportion, rounded down so the pool never promises more than the money left buys."""
+    if amount_yen <= 0 or not 0 <= kept_yen <= amount_yen or co2_g < 0:
+        raise ValueError("kept yen must be between 0 and a positive amount")
+    return co2_g * kept_yen // amount_yen
+
+
 def share_of(co2_g: int, percent: int) -> int:
     """`percent` % of the grams, half up to a whole gram."""
     return int((Decimal(co2_g) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))

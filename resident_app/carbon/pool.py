@@ -187,7 +187,8 @@ TONNES_SHORT = "tonnes_short"                  # invalidated tonnes do not cover
 SAME_PLACE = "same_place"                      # credit created where the offset place is
 PURCHASE_DIFFERS = "purchase_tonnes_differ"    # purchased tonnes ≠ invalidated tonnes
 TOTAL_MISMATCH = "total_mismatch"              # purchase total ≠ tonnes × price per tonne
-WARNING_CODES = (SERIALS_MISMATCH, TONNES_SHORT, SAME_PLACE, PURCHASE_DIFFERS, TOTAL_MISMATCH)
+EXCESS_TONNES = "excess_tonnes"                # more tonnes than owed − surplus used: the extra is surplus
+WARNING_CODES = (SERIALS_MISMATCH, TONNES_SHORT, SAME_PLACE, PURCHASE_DIFFERS, TOTAL_MISMATCH, EXCESS_TONNES)
 
 
 @dataclass(frozen=True)
@@ -238,8 +239,15 @@ def batch_warnings(*, owed_g: int, surplus_used_g: int, purchase: PurchaseFacts 
         if purchase is not None and same_place(purchase.credit_place, item.offset_place):
             warnings.append(PoolWarning(SAME_PLACE, {"purpose": item.purpose, "place": item.offset_place}))
     invalidated_t = sum(i.tonnes for i in invalidations)
+    needed_g = owed_g - surplus_used_g
+    # Buying (or invalidating) more than the batch needs is allowed, but never silently: the
+    # extra tonnes are paid for from residents' money and become the carried surplus.
+    bought_t = invalidated_t if invalidations else purchase.tonnes if purchase is not None else 0
+    if bought_t > ceil_tonnes(needed_g):
+        warnings.append(PoolWarning(EXCESS_TONNES, {
+            "tonnes": bought_t, "required_t": ceil_tonnes(needed_g), "extra_t": bought_t - ceil_tonnes(needed_g),
+            "surplus_g": bought_t * GRAMS_PER_TONNE - max(needed_g, 0)}))
     if invalidations:
-        needed_g = owed_g - surplus_used_g
         if invalidated_t * GRAMS_PER_TONNE < needed_g:
             warnings.append(PoolWarning(TONNES_SHORT, {
                 "invalidated_t": invalidated_t, "required_t": ceil_tonnes(needed_g),

@@ -17,7 +17,7 @@ from ..models import AddOn, Contribution
 from ..payments.gateway import get_gateway
 from ..evidence import retirement_evidence
 from ..services import DomainError
-from ..services.batches import certificate_retirement
+from ..services.register import certificate_retirement
 from ..services.payments import availability, fulfil_checkout_session, start_checkout
 from ..services.accounts import EMAIL_RE, MAX_EMAIL_LENGTH
 from ..services.programme import current_rate

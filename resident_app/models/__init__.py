@@ -2,11 +2,12 @@
 from .accounts import User
 from .addons import AddOn, Contribution, StripeEvent
 from .audit import AuditEntry
-from .enums import (AccountStatus, AddOnKind, Channel, ContributionStatus, IllegalTransition,
-                    Role)
+from .enums import (AccountStatus, AddOnKind, Channel, ContributionStatus, DisputeStatus, FlagKind,
+                    IllegalTransition, LedgerKind, Role, sources_for)
 from .events import Event, EventSurveyAnswer
 from .factors import Factor, FactorSet, UnitPrice
 from .household import AverageRowRecord, AverageSet, ElectricityMenu, Tariff, TariffAdjustment
+from .ledger import LedgerEntry, PoolState
 from .pool import (Batch, BatchStatus, CreditPurchase, CreditType, Invalidation, InvalidationCorrection,
                    OfflineReceipt, Registry, StoredFile)
 from .programme import ConversionRate
@@ -15,6 +16,7 @@ from .types import utcnow
 
 __all__ = ["AccountStatus", "AddOn", "AddOnKind", "AuditEntry", "AverageRowRecord", "AverageSet", "Batch",
            "BatchStatus", "Channel", "Contribution", "ContributionStatus", "ConversionRate", "CreditPurchase",
-           "CreditType", "ElectricityMenu", "Event", "EventSurveyAnswer", "Factor", "FactorSet",
-           "IllegalTransition", "Invalidation", "InvalidationCorrection", "OfflineReceipt", "Registry", "Role",
-           "SavedResult", "StoredFile", "StripeEvent", "Tariff", "TariffAdjustment", "UnitPrice", "User", "utcnow"]
+           "CreditType", "DisputeStatus", "ElectricityMenu", "Event", "EventSurveyAnswer", "Factor", "FactorSet",
+           "FlagKind", "IllegalTransition", "Invalidation", "InvalidationCorrection", "LedgerEntry", "LedgerKind",
+           "OfflineReceipt", "PoolState", "Registry", "Role", "SavedResult", "StoredFile", "StripeEvent", "Tariff",
+           "TariffAdjustment", "UnitPrice", "User", "sources_for", "utcnow"]

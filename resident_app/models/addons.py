@@ -6,13 +6,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .accounts import User
-from .enums import AddOnKind, Channel, ContributionStatus
+from .enums import AddOnKind, Channel, ContributionStatus, DisputeStatus
 from .programme import ConversionRate
-from .types import UTCDateTime, utcnow
+from .types import Grams, UTCDateTime, Yen, utcnow
 
 if TYPE_CHECKING:
     from .pool import Batch
@@ -51,11 +52,11 @@ class AddOn(db.Model):
     title_en: Mapped[str] = mapped_column(String(200))
     description_ja: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
-    unit_price_yen: Mapped[int]
+    unit_price_yen: Mapped[Yen]
     # Household offsets: the resident chooses the amount between these bounds (unit price = default).
     variable_amount: Mapped[bool] = mapped_column(default=False)
-    min_amount_yen: Mapped[int | None] = mapped_column(nullable=True)
-    max_amount_yen: Mapped[int | None] = mapped_column(nullable=True)
+    min_amount_yen: Mapped[Yen | None] = mapped_column(nullable=True)
+    max_amount_yen: Mapped[Yen | None] = mapped_column(nullable=True)
     event_date: Mapped[date | None] = mapped_column(nullable=True)
     place: Mapped[str] = mapped_column(String(200), default="")
     emissions_note_ja: Mapped[str] = mapped_column(Text, default="")
@@ -91,6 +92,7 @@ class Contribution(db.Model):
         CheckConstraint("co2_g >= 0", name="co2_not_negative"),
         CheckConstraint("quantity >= 1", name="quantity_positive"),
         CheckConstraint("refunded_yen >= 0 AND refunded_yen <= amount_yen", name="refund_range"),
+        CheckConstraint("refunded_g >= 0 AND refunded_g <= co2_g", name="refund_g_range"),
         Index("ix_contributions_status_paid_at", "status", "paid_at"),
     )
 
@@ -101,21 +103,28 @@ class Contribution(db.Model):
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     status: Mapped[ContributionStatus] = mapped_column(_enum(ContributionStatus), index=True)
     quantity: Mapped[int]
-    unit_price_yen: Mapped[int]
-    amount_yen: Mapped[int]
-    co2_g: Mapped[int]
+    unit_price_yen: Mapped[Yen]
+    amount_yen: Mapped[Yen]
+    co2_g: Mapped[Grams]  # quoted when checkout started (cash: the rate on the day received)
     rate_id: Mapped[int] = mapped_column(ForeignKey("conversion_rates.id"))
-    rate_yen_per_t: Mapped[int]  # the snapshot; a later rate never rewrites it
+    rate_yen_per_t: Mapped[Yen]  # the snapshot; a later rate never rewrites it
     display_name: Mapped[str] = mapped_column(String(100), default="")
     receipt_email: Mapped[str] = mapped_column(String(254), default="")
     locale: Mapped[str] = mapped_column(String(5), default="ja")
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True, nullable=True)
+    flag_kind: Mapped[str] = mapped_column(String(30), default="")  # a FlagKind; "" when none
     flag_reason: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    refunded_yen: Mapped[int] = mapped_column(default=0)
+    refunded_yen: Mapped[Yen] = mapped_column(default=0)
+    # Grams given back with refunds: a partial refund keeps floor(co2_g × kept yen / amount) grams,
+    # so the pool never promises more than the money left can buy.
+    refunded_g: Mapped[Grams] = mapped_column(default=0)
+    dispute_status: Mapped[DisputeStatus] = mapped_column(_enum(DisputeStatus), default=DisputeStatus.NONE,
+                                                          index=True)
+    stripe_dispute_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -124,6 +133,20 @@ class Contribution(db.Model):
     addon: Mapped[AddOn] = relationship()
     rate: Mapped[ConversionRate] = relationship()
     batch: Mapped["Batch | None"] = relationship()
+
+    @hybrid_property
+    def net_yen(self) -> int:
+        """The money the pool keeps: what was paid less what was refunded."""
+        return self.amount_yen - self.refunded_yen
+
+    @hybrid_property
+    def net_g(self) -> int:
+        """The grams the pool still owes for it: quoted less what refunds took back."""
+        return self.co2_g - self.refunded_g
+
+    @property
+    def under_dispute(self) -> bool:
+        return self.dispute_status == DisputeStatus.OPEN
 
 
 class StripeEvent(db.Model):

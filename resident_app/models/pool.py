@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .accounts import User
 from .enums import Channel, IllegalTransition
-from .types import UTCDateTime, utcnow
+from .types import Grams, Tonnes, UTCDateTime, Yen, utcnow
 
 
 def _enum(cls):
@@ -90,12 +90,12 @@ class Batch(db.Model):
     status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus), index=True)
     cutoff_at: Mapped[datetime] = mapped_column(UTCDateTime)  # paid_at <= cutoff_at
     contribution_count: Mapped[int] = mapped_column(default=0)
-    paid_yen: Mapped[int] = mapped_column(default=0)
-    owed_g: Mapped[int] = mapped_column(default=0)
-    surplus_available_g: Mapped[int] = mapped_column(default=0)  # carried balance free for this batch
-    surplus_used_g: Mapped[int] = mapped_column(default=0)
-    tonnes_required: Mapped[int] = mapped_column(default=0)
-    surplus_after_g: Mapped[int] = mapped_column(default=0)
+    paid_yen: Mapped[Yen] = mapped_column(default=0)
+    owed_g: Mapped[Grams] = mapped_column(default=0)
+    surplus_available_g: Mapped[Grams] = mapped_column(default=0)  # carried balance free for this batch
+    surplus_used_g: Mapped[Grams] = mapped_column(default=0)
+    tonnes_required: Mapped[Tonnes] = mapped_column(default=0)
+    surplus_after_g: Mapped[Grams] = mapped_column(default=0)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -138,9 +138,9 @@ class CreditPurchase(db.Model):
     project_name: Mapped[str] = mapped_column(String(300))
     project_id: Mapped[str] = mapped_column(String(100))
     credit_place: Mapped[str] = mapped_column(String(200))  # 都道府県/市区町村 where it was created
-    tonnes: Mapped[int]
-    price_per_t_yen: Mapped[int]
-    total_yen: Mapped[int]  # as invoiced; a difference from tonnes × price is a warning
+    tonnes: Mapped[Tonnes]
+    price_per_t_yen: Mapped[Yen]
+    total_yen: Mapped[Yen]  # as invoiced; a difference from tonnes × price is a warning
     purchased_on: Mapped[date]
     invoice_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -164,7 +164,7 @@ class Invalidation(db.Model):
     credit_registry: Mapped[Registry] = mapped_column(_enum(Registry))  # "registry" is reserved
     invalidated_on: Mapped[date]
     serial_ranges: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{"start", "end"}, ...]
-    tonnes: Mapped[int]
+    tonnes: Mapped[Tonnes]
     purpose: Mapped[str] = mapped_column(String(200))
     offset_place: Mapped[str] = mapped_column(String(200))  # the place being offset
     notice_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), nullable=True)

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, Yen, utcnow
 
 
 class ConversionRate(db.Model):
@@ -17,7 +17,7 @@ class ConversionRate(db.Model):
     __table_args__ = (CheckConstraint("yen_per_t > 0", name="positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    yen_per_t: Mapped[int]
+    yen_per_t: Mapped[Yen]
     effective_from: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     set_by: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .factors import FactorSet
-from .types import UTCDateTime, utcnow
+from .types import Grams, UTCDateTime, utcnow
 
 
 class SavedResult(db.Model):
@@ -26,8 +26,8 @@ class SavedResult(db.Model):
     quantities: Mapped[dict[str, str]] = mapped_column(JSON)
     actions: Mapped[list[str]] = mapped_column(JSON)
     offset_percent: Mapped[int]
-    total_g: Mapped[int]
-    remainder_g: Mapped[int]
+    total_g: Mapped[Grams]
+    remainder_g: Mapped[Grams]
     # The electricity menu chosen and its factor when saved, so a later edit of the menu list
     # never changes a saved result; the municipality only if the resident chose one.
     electricity_menu: Mapped[str | None] = mapped_column(String(50))

@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Annotated
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
+
+# Every yen, gram and tonne column is a signed 64-bit integer: a national programme's sums
+# (¥10,000,000,000, 10^13 g) overflow PostgreSQL's 32-bit INTEGER. Validation bounds in the
+# services stay far below INT64_MAX, so a value that passes validation always fits its column.
+INT64_MAX = 2**63 - 1
+Yen = Annotated[int, mapped_column(BigInteger)]
+Grams = Annotated[int, mapped_column(BigInteger)]
+Tonnes = Annotated[int, mapped_column(BigInteger)]
+# A 64-bit key that is still SQLite's rowid (only INTEGER PRIMARY KEY autoincrements there).
+BigKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template
 
 from ..models import AddOn, utcnow
-from ..services.batches import TOKYO
+from ..services.days import TOKYO
 from ..services.event_certificate import event_certificate, has_retired_contributions
 from . import bp
 from .access import addon_or_404

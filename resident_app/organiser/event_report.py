@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template, url_for
 
 from ..models import utcnow
-from ..services.batches import TOKYO
+from ..services.days import TOKYO
 from ..services.event_report import event_overview
 from . import bp
 from .access import event_or_404

@@ -13,7 +13,7 @@ from ..models import Event
 from ..payments.gateway import get_gateway
 from ..services import DomainError
 from ..services.errors import InvalidInput
-from ..services.batches import tokyo_today
+from ..services.days import tokyo_today
 from ..services.event_report import event_overview
 from ..services.event_survey import survey_tally
 from ..services.events import create_event, event_errors, update_event, visible_events

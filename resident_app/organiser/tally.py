@@ -41,13 +41,13 @@ class Tally:
 
 
 def compute_tally(addon_id: int, now: datetime) -> Tally:
-    """One aggregate query over the add-on's paid contributions."""
+    """One aggregate query over the add-on's paid contributions, net of partial refunds."""
     recent = Contribution.paid_at >= now - RECENT
     units, yen, grams, recent_units, recent_yen, last = db.session.execute(
-        select(func.coalesce(func.sum(Contribution.quantity), 0), func.coalesce(func.sum(Contribution.amount_yen), 0),
-               func.coalesce(func.sum(Contribution.co2_g), 0),
+        select(func.coalesce(func.sum(Contribution.quantity), 0), func.coalesce(func.sum(Contribution.net_yen), 0),
+               func.coalesce(func.sum(Contribution.net_g), 0),
                func.coalesce(func.sum(case((recent, Contribution.quantity), else_=0)), 0),
-               func.coalesce(func.sum(case((recent, Contribution.amount_yen), else_=0)), 0),
+               func.coalesce(func.sum(case((recent, Contribution.net_yen), else_=0)), 0),
                func.max(Contribution.paid_at))
         .where(Contribution.addon_id == addon_id, Contribution.status == ContributionStatus.PAID)).one()
     return Tally(int(units), int(yen), int(grams), int(recent_units), int(recent_yen), last, now)

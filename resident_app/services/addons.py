@@ -224,7 +224,7 @@ def addon_for(user: User, addon_id: int) -> AddOn | None:
 
 @dataclass(frozen=True)
 class Totals:
-    """Paid contributions only: units, yen and grams of CO2."""
+    """Paid contributions only: units, yen and grams of CO2 (net of partial refunds)."""
 
     units: int = 0
     yen: int = 0
@@ -237,8 +237,8 @@ def totals_by_addon(addon_ids: Iterable[int]) -> dict[int, Totals]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(Contribution.addon_id, func.sum(Contribution.quantity), func.sum(Contribution.amount_yen),
-               func.sum(Contribution.co2_g))
+        select(Contribution.addon_id, func.sum(Contribution.quantity), func.sum(Contribution.net_yen),
+               func.sum(Contribution.net_g))
         .where(Contribution.addon_id.in_(ids), Contribution.status == ContributionStatus.PAID)
         .group_by(Contribution.addon_id))
     return {addon_id: Totals(int(units), int(yen), int(grams)) for addon_id, units, yen, grams in rows}
@@ -262,7 +262,7 @@ def daily_totals(addon: AddOn) -> list[DayTotals]:
     Bucketed in Python: SQLite and PostgreSQL disagree on time-zone functions, and the rows are small."""
     days: OrderedDict[date, list[int]] = OrderedDict()
     rows = db.session.execute(
-        select(Contribution.paid_at, Contribution.quantity, Contribution.amount_yen, Contribution.co2_g)
+        select(Contribution.paid_at, Contribution.quantity, Contribution.net_yen, Contribution.net_g)
         .where(Contribution.addon_id == addon.id, Contribution.status == ContributionStatus.PAID,
                Contribution.paid_at.is_not(None))
         .order_by(Contribution.paid_at)

@@ -5,7 +5,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ..carbon.reference import DATA_DIR
+from ..extensions import db
 from .factors import load_factor_set, read_factor_csv
+from .ledger import ensure_pool_row
 from .menus import seed_menus
 from .programme import current_rate, load_unit_prices, set_rate
 from .tariffs import seed_tariffs
@@ -23,8 +25,10 @@ SYSTEM_ACTOR = "system"
 
 
 def load_defaults(data_dir: Path = DATA_DIR) -> dict[str, object]:
-    """Load the default factor set, unit prices, tariffs, electricity menus and the opening rate if
-    they are not there yet."""
+    """Load the default factor sets, unit prices, tariffs, electricity menus and the opening rate if
+    they are not there yet, and the pool row (a database made by create_all has none; migrations make it)."""
+    ensure_pool_row()
+    db.session.commit()
     factor_result = load_factor_set(
         read_factor_csv(data_dir / "factor_sets" / "default.csv"),
         name=DEFAULT_SET_NAME, fiscal_year=DEFAULT_SET_FISCAL_YEAR,

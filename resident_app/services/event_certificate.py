@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import AddOn, Batch, BatchStatus, Contribution, ContributionStatus, User
 from .addons import Totals, addon_totals
-from .batches import InvalidationView, PurchaseView, batch_view
+from .register import InvalidationView, PurchaseView, batch_view
 
 
 def _retired(addon_id: int):
@@ -60,8 +60,8 @@ def has_retired_contributions(addon: AddOn) -> bool:
 def event_certificate(addon: AddOn) -> EventCertificate | None:
     """The certificate's contents, or None while none of the add-on's contributions is retired."""
     rows = db.session.execute(
-        select(Batch.id, func.sum(Contribution.quantity), func.sum(Contribution.amount_yen),
-               func.sum(Contribution.co2_g))
+        select(Batch.id, func.sum(Contribution.quantity), func.sum(Contribution.net_yen),
+               func.sum(Contribution.net_g))
         .select_from(Contribution).join(Batch, Batch.id == Contribution.batch_id)
         .where(*_retired(addon.id)).group_by(Batch.id).order_by(Batch.id)).all()
     if not rows:

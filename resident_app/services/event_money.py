@@ -20,7 +20,8 @@ from ..models import (AddOn, AddOnKind, Batch, BatchStatus, Channel, Contributio
 from .accounts import actor_name
 from .addons import MAX_PRICE_YEN, MIN_PRICE_YEN, AddOnData, Totals, unique_slug
 from .audit import add_audit
-from .batches import Retirement, certificate_retirement, record_offline_contribution
+from .offline import record_offline_contribution
+from .register import Retirement, certificate_retirement
 from .errors import DomainError, InvalidInput
 from .events import require_event_manager
 from .payments import start_checkout
@@ -100,17 +101,17 @@ def _paid_of(event: Event):
 
 
 def event_money(event: Event) -> EventMoney:
-    """Paid contributions only (refunded ones no longer count), split by who paid."""
+    """Paid contributions only, net of partial refunds (refunded ones no longer count), split by who paid."""
     totals = {False: Totals(), True: Totals()}
     rows = db.session.execute(
-        select(AddOn.is_event_topup, func.sum(Contribution.quantity), func.sum(Contribution.amount_yen),
-               func.sum(Contribution.co2_g))
+        select(AddOn.is_event_topup, func.sum(Contribution.quantity), func.sum(Contribution.net_yen),
+               func.sum(Contribution.net_g))
         .select_from(Contribution).join(AddOn, AddOn.id == Contribution.addon_id)
         .where(*_paid_of(event)).group_by(AddOn.is_event_topup))
     for topup, units, yen, grams in rows:
         totals[bool(topup)] = Totals(int(units), int(yen), int(grams))
     batches = db.session.execute(
-        select(Batch.id, func.min(Contribution.id), func.sum(Contribution.co2_g))
+        select(Batch.id, func.min(Contribution.id), func.sum(Contribution.net_g))
         .select_from(Contribution).join(AddOn, AddOn.id == Contribution.addon_id)
         .join(Batch, Batch.id == Contribution.batch_id)
         .where(*_paid_of(event), Batch.status == BatchStatus.INVALIDATED)

@@ -18,7 +18,7 @@ from sqlalchemy import case, func, literal, select
 from ..extensions import db
 from ..models import AddOn, AuditEntry, Batch, Contribution, ContributionStatus, User
 from .audit import add_audit
-from .batches import batch_view
+from .register import batch_view
 from .pool import _paid, _sums, _tokyo_month  # the dashboard's own definitions, so the totals agree
 from .programme_content import PROGRAMME_EMAIL
 

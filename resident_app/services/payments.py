@@ -1,11 +1,12 @@
-"""Contributions paid through Stripe: start a checkout, and the one function that marks one paid."""
+"""Contributions paid through Stripe: start a checkout, fulfil it, and THE one function that marks
+any contribution paid (Stripe, cash or bank transfer) and writes its ledger entry."""
 from __future__ import annotations
 
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 import stripe
 from flask import url_for
@@ -14,23 +15,25 @@ from sqlalchemy import func, select, update
 
 from ..carbon.conversion import grams_for_yen
 from ..extensions import db
-from ..models import AddOn, Channel, Contribution, ContributionStatus, utcnow
+from ..models import (AccountStatus, AddOn, Channel, Contribution, ContributionStatus, FlagKind, sources_for,
+                      utcnow)
 from ..models.addons import new_token
 from ..payments.gateway import get_gateway
 from .audit import add_audit
 from .errors import DomainError
+from .ledger import KIND_FOR_CHANNEL, Entry, lock_pool, post
 from .programme import current_rate
+from .reviews import raise_flag
 
 log = logging.getLogger(__name__)
 
 MAX_UNITS_PER_PURCHASE = 20
 MIN_CHARGE_YEN = 50          # Stripe's minimum for JPY
 MAX_CHARGE_YEN = 99_999_999  # Stripe's 8-digit ceiling
-PAYABLE_FROM = (ContributionStatus.PENDING, ContributionStatus.FAILED, ContributionStatus.EXPIRED)
 
 
 def units_sold(addon: AddOn) -> int:
-    """Units paid so far (refunded ones no longer count against the cap)."""
+    """Units paid so far (refunded ones no longer count against the cap; disputed ones still do)."""
     return int(db.session.scalar(
         select(func.coalesce(func.sum(Contribution.quantity), 0))
         .where(Contribution.addon_id == addon.id, Contribution.status == ContributionStatus.PAID)) or 0)
@@ -39,7 +42,7 @@ def units_sold(addon: AddOn) -> int:
 @dataclass(frozen=True)
 class Availability:
     open: bool
-    reason: str = ""           # "inactive", "not_started", "ended", "sold_out"
+    reason: str = ""           # "inactive", "organiser", "not_started", "ended", "sold_out"
     max_quantity: int = MAX_UNITS_PER_PURCHASE
 
 
@@ -48,6 +51,8 @@ def availability(addon: AddOn, now: datetime | None = None) -> Availability:
     moment = now or utcnow()
     if not addon.is_active:
         return Availability(False, "inactive", 0)
+    if addon.owner.status != AccountStatus.ACTIVE:  # a pending or suspended organiser sells nothing
+        return Availability(False, "organiser", 0)
     if addon.sale_starts_at and moment < addon.sale_starts_at:
         return Availability(False, "not_started", 0)
     if addon.sale_ends_at and moment >= addon.sale_ends_at:
@@ -159,9 +164,56 @@ class Outcome:
     contribution: Contribution | None = None
 
 
+def mark_paid(contribution_ids: Sequence[int], *, paid_at: datetime | None = None,
+              payment_intent: str | None = None, actor: str = "stripe") -> list[int]:
+    """THE place a contribution becomes paid, by any channel. Inside the caller's transaction (no
+    commit): takes the pool lock, moves every contribution whose status the transition table lets
+    become paid (a conditional UPDATE, so the webhook and the thanks page can race safely), writes
+    one ledger entry each, and flags any that took an add-on past its unit cap. Returns the ids
+    it moved; the others were paid already. Several ids at once keep bulk loading to one UPDATE
+    and one INSERT."""
+    if not contribution_ids:
+        return []
+    lock_pool()
+    moment = paid_at or utcnow()
+    values: dict[str, Any] = {"status": ContributionStatus.PAID, "paid_at": moment}
+    if payment_intent is not None:
+        values["stripe_payment_intent_id"] = payment_intent
+    moved = db.session.execute(
+        update(Contribution)
+        .where(Contribution.id.in_(list(contribution_ids)),
+               Contribution.status.in_(sources_for(ContributionStatus.PAID)))
+        .values(**values)
+        .returning(Contribution.id, Contribution.channel, Contribution.amount_yen, Contribution.co2_g,
+                   Contribution.addon_id, Contribution.quantity)
+        .execution_options(synchronize_session=False)).all()
+    post([Entry(KIND_FOR_CHANNEL[Channel(row.channel)], occurred_at=moment, yen=row.amount_yen, co2_g=row.co2_g,
+                contribution_id=row.id) for row in moved])
+    _flag_over_cap(moved, actor)
+    return [row.id for row in moved]
+
+
+def _flag_over_cap(moved, actor: str) -> None:
+    """The unit cap is enforced here, when money arrives: two residents can start checkout for the
+    last unit at once and both pay. Under the pool lock the count is exact; whatever went past the
+    cap stays paid (the money was taken) and is flagged for staff to refund."""
+    for addon_id in {row.addon_id for row in moved}:
+        addon = db.session.get(AddOn, addon_id)
+        if addon.max_units is None:
+            continue
+        over = units_sold(addon) - addon.max_units
+        for row in sorted((r for r in moved if r.addon_id == addon_id), key=lambda r: r.id, reverse=True):
+            if over <= 0:
+                break
+            raise_flag(row.id, FlagKind.OVER_CAP, f"Paid for {row.quantity} unit(s) after the cap of "
+                       f"{addon.max_units} units was reached: refund {min(over, row.quantity)} unit(s) "
+                       "or note why it stays.", actor=actor)
+            over -= row.quantity
+
+
 def fulfil_checkout_session(session: dict[str, Any]) -> Outcome:
-    """THE place a Stripe payment becomes paid. Safe to call from the webhook and the success page
-    at once, and for the same session any number of times: a conditional UPDATE decides the winner."""
+    """A completed Stripe Checkout Session. Safe to call from the webhook and the success page at
+    once, and for the same session any number of times: mark_paid's conditional UPDATE decides."""
     contribution = db.session.scalar(
         select(Contribution).where(Contribution.stripe_session_id == session.get("id")))
     if contribution is None:
@@ -170,15 +222,8 @@ def fulfil_checkout_session(session: dict[str, Any]) -> Outcome:
         return Outcome("not_paid", contribution)
     mismatch = _mismatch(contribution, session)
     if mismatch:
-        return _flag(contribution, mismatch)
-    paid = db.session.execute(
-        update(Contribution)
-        .where(Contribution.id == contribution.id, Contribution.status.in_(PAYABLE_FROM))
-        .values(status=ContributionStatus.PAID, paid_at=utcnow(),
-                stripe_payment_intent_id=session.get("payment_intent"))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if paid != 1:
+        return _flag_mismatch(contribution, mismatch)
+    if not mark_paid([contribution.id], payment_intent=session.get("payment_intent")):
         db.session.rollback()
         db.session.refresh(contribution)
         return Outcome("already", contribution)
@@ -200,11 +245,11 @@ def _mismatch(contribution: Contribution, session: dict[str, Any]) -> str:
     return ""
 
 
-def _flag(contribution: Contribution, reason: str) -> Outcome:
+def _flag_mismatch(contribution: Contribution, reason: str) -> Outcome:
     if contribution.flag_reason != reason:
-        contribution.flag_reason = reason
-        add_audit("stripe", "contribution.flag", "contribution", contribution.id, None, {"reason": reason})
+        raise_flag(contribution.id, FlagKind.AMOUNT_MISMATCH, reason, actor="stripe")
         db.session.commit()
+        db.session.refresh(contribution)
     log.warning("contribution %s flagged: %s", contribution.id, reason)
     return Outcome("mismatch", contribution)
 
@@ -215,7 +260,7 @@ def _move(session_id: str | None, target: ContributionStatus, action: str) -> Ou
         return Outcome("unknown")
     moved = db.session.execute(
         update(Contribution)
-        .where(Contribution.id == contribution.id, Contribution.status == ContributionStatus.PENDING)
+        .where(Contribution.id == contribution.id, Contribution.status.in_(sources_for(target)))
         .values(status=target).execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
@@ -237,67 +282,20 @@ def mark_expired(session: dict[str, Any]) -> Outcome:
     return _move(session.get("id"), ContributionStatus.EXPIRED, "contribution.expired")
 
 
-def record_refund(charge: dict[str, Any]) -> Outcome:
-    """A refund from Stripe: the money goes back and the contribution leaves the pool's paid total.
-    In an open (unconfirmed) batch it is taken out and the batch owes less; after invalidation it
-    stays recorded in its batch and its grams become surplus (the balance formula does that).
-    If the refund overtakes the completion event, the session is fetched and fulfilled first."""
-    intent = charge.get("payment_intent")
-    if not intent:
-        return Outcome("unknown")
-    contribution = _by_intent(intent)
-    if contribution is None:
-        for session in _sessions_for_intent(intent):
-            fulfil_checkout_session(session)
-        contribution = _by_intent(intent)
-        if contribution is None:
-            return Outcome("unknown")
-    refunded_yen = int(charge.get("amount_refunded") or 0)
-    if not charge.get("refunded"):
-        if refunded_yen and contribution.refunded_yen != refunded_yen:
-            contribution.refunded_yen = min(refunded_yen, contribution.amount_yen)
-            return _flag(contribution, f"Partial refund of {refunded_yen} yen: staff to review")
-        return Outcome("ignored", contribution)
-    done = db.session.execute(
-        update(Contribution)
-        .where(Contribution.id == contribution.id, Contribution.status == ContributionStatus.PAID)
-        .values(status=ContributionStatus.REFUNDED, refunded_at=utcnow(),
-                refunded_yen=contribution.amount_yen)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if done != 1:
-        db.session.rollback()
-        return Outcome("ignored", contribution)
-    from .batches import release_refunded
-
-    pool_effect = release_refunded(contribution.id, actor="stripe")  # same transaction, after the UPDATE
-    add_audit("stripe", "contribution.refunded", "contribution", contribution.id,
-              {"status": "paid"}, {"status": "refunded", "refunded_yen": contribution.amount_yen,
-                                   "batch": pool_effect})
-    db.session.commit()
-    db.session.refresh(contribution)
-    return Outcome("refunded", contribution)
-
-
-def _by_intent(intent: str) -> Contribution | None:
+def by_intent(intent: str) -> Contribution | None:
+    """The contribution a Stripe PaymentIntent paid."""
     return db.session.scalar(select(Contribution).where(Contribution.stripe_payment_intent_id == intent))
 
 
-def _sessions_for_intent(intent: str) -> list[dict[str, Any]]:
-    listing = get_gateway().client.v1.checkout.sessions.list({"payment_intent": intent})
-    return [s.to_dict() for s in listing.data]
-
-
-def handle_event(event: dict[str, Any]) -> str:
-    """Route a verified Stripe event to its service; events we do not use are ignored."""
-    kind = event.get("type", "")
-    obj = (event.get("data") or {}).get("object") or {}
-    if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
-        return fulfil_checkout_session(obj).result
-    if kind == "checkout.session.async_payment_failed":
-        return mark_failed(obj).result
-    if kind == "checkout.session.expired":
-        return mark_expired(obj).result
-    if kind == "charge.refunded":
-        return record_refund(obj).result
-    return "ignored"
+def find_by_intent(intent: str | None) -> Contribution | None:
+    """The contribution a PaymentIntent paid; when a refund or dispute overtakes the completion
+    event, the session is fetched from Stripe and fulfilled first."""
+    if not intent:
+        return None
+    contribution = by_intent(intent)
+    if contribution is None:
+        listing = get_gateway().client.v1.checkout.sessions.list({"payment_intent": intent})
+        for session in listing.data:
+            fulfil_checkout_session(session.to_dict())
+        contribution = by_intent(intent)
+    return contribution

@@ -1,17 +1,20 @@
-"""Read-only figures about the pool, shared by the API, the pages, the dashboard and the exports."""
+"""Read-only figures about the pool, shared by the API, the pages, the dashboard and the exports.
+
+The pool's totals come from the ledger (its running sums); the breakdowns by month, add-on, kind
+and organiser sum the same contributions net of refunds, so their totals agree with the ledger's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from ..carbon.conversion import grams_for_yen
 from ..carbon.pool import pool_balance_g
 from ..extensions import db
-from ..models import (AddOn, AddOnKind, Batch, BatchStatus, Contribution, ContributionStatus,
-                      Invalidation, InvalidationCorrection, User)
+from ..models import AddOn, AddOnKind, Contribution, ContributionStatus, User
+from .ledger import pool_state
 from .programme import current_rate
 
 
@@ -35,46 +38,28 @@ class PoolFigures:
 
 
 def pool_figures() -> PoolFigures:
-    """Paid contributions, tonnes retired in confirmed batches (after corrections), and the balance."""
-    retired = case((Batch.status == BatchStatus.INVALIDATED, Contribution.co2_g), else_=0)
-    count, paid_yen, co2_g, retired_g = db.session.execute(
-        select(func.count(Contribution.id), func.coalesce(func.sum(Contribution.amount_yen), 0),
-               func.coalesce(func.sum(Contribution.co2_g), 0), func.coalesce(func.sum(retired), 0))
-        .outerjoin(Batch, Batch.id == Contribution.batch_id)
-        .where(Contribution.status == ContributionStatus.PAID)
-    ).one()
-    retired_t = retired_tonnes()
+    """The pool's totals: the ledger's running sums on the pool row (never a scan of the
+    contributions; `flask pool check` recounts them from the ledger and the tables)."""
+    state = pool_state()
     rate = current_rate()
-    return PoolFigures(int(count), int(paid_yen), int(co2_g), retired_t, pool_balance_g(retired_t, int(retired_g)),
-                       rate.yen_per_t if rate else 0)
+    return PoolFigures(int(state.contributions), int(state.paid_yen), int(state.co2_g), int(state.retired_t),
+                       pool_balance_g(int(state.retired_t), int(state.retired_g)), rate.yen_per_t if rate else 0)
 
 
 def retired_tonnes() -> int:
-    """Tonnes invalidated in confirmed batches; the latest correction of the tonnes replaces the original."""
-    rows = db.session.execute(
-        select(Invalidation.id, Invalidation.tonnes, InvalidationCorrection.new_value)
-        .join(Batch, Batch.id == Invalidation.batch_id)
-        .outerjoin(InvalidationCorrection, and_(InvalidationCorrection.invalidation_id == Invalidation.id,
-                                                InvalidationCorrection.field == "tonnes"))
-        .where(Batch.status == BatchStatus.INVALIDATED)
-        .order_by(Invalidation.id, InvalidationCorrection.id))
-    tonnes: dict[int, int] = {}
-    for invalidation_id, recorded, corrected in rows:  # corrections in order: the last one wins
-        tonnes[invalidation_id] = int(corrected) if corrected is not None else tonnes.get(invalidation_id, recorded)
-    return sum(tonnes.values())
+    """Tonnes invalidated for confirmed batches, after corrections (the ledger's sum of tonnes)."""
+    return int(pool_state().retired_t)
 
 
 def retired_contributions_g() -> int:
-    """Grams of the contributions that confirmed batches cover (refunded ones no longer count)."""
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(Contribution.co2_g), 0))
-        .join(Batch, Batch.id == Contribution.batch_id)
-        .where(Batch.status == BatchStatus.INVALIDATED, Contribution.status == ContributionStatus.PAID)) or 0)
+    """Grams of contributions those tonnes cover: retired less what refunds and lost disputes gave back."""
+    return int(pool_state().retired_g)
 
 
 def balance_g() -> int:
     """The carried balance (surplus): retired tonnes × 1,000,000 − grams still covered by them."""
-    return pool_balance_g(retired_tonnes(), retired_contributions_g())
+    state = pool_state()
+    return pool_balance_g(int(state.retired_t), int(state.retired_g))
 
 
 # --- totals for the dashboard and the exports ---------------------------------------------------
@@ -118,12 +103,13 @@ class OrganiserTotal:
 
 
 def _sums() -> tuple[ColumnElement[Any], ...]:
-    return (func.count(Contribution.id), func.coalesce(func.sum(Contribution.amount_yen), 0),
-            func.coalesce(func.sum(Contribution.co2_g), 0))
+    return (func.count(Contribution.id), func.coalesce(func.sum(Contribution.net_yen), 0),
+            func.coalesce(func.sum(Contribution.net_g), 0))
 
 
 def _paid(query: Select, *, owner_id: int | None, start: datetime | None, end: datetime | None) -> Select:
-    """Paid contributions only; optionally one organiser's add-ons and paid_at in [start, end)."""
+    """Counted contributions only (paid, disputed or not, net of partial refunds); optionally one
+    organiser's add-ons and paid_at in [start, end)."""
     query = query.where(Contribution.status == ContributionStatus.PAID)
     if owner_id is not None:
         query = query.where(AddOn.owner_id == owner_id)
@@ -157,7 +143,7 @@ def pool_totals_by_addon(*, owner_id: int | None = None, start: datetime | None 
                          *_sums()).join(Contribution, Contribution.addon_id == AddOn.id),
                   owner_id=owner_id, start=start, end=end)
     query = query.group_by(AddOn.id, AddOn.slug, AddOn.title_ja, AddOn.title_en, AddOn.kind, AddOn.owner_id)
-    rows = db.session.execute(query.order_by(func.sum(Contribution.amount_yen).desc(), AddOn.id))
+    rows = db.session.execute(query.order_by(func.sum(Contribution.net_yen).desc(), AddOn.id))
     return [AddOnTotal(i, s, tj, te, AddOnKind(k), o, int(c), int(y), int(g))
             for i, s, tj, te, k, o, c, y, g in rows]
 
@@ -177,5 +163,5 @@ def pool_totals_by_organiser(*, start: datetime | None = None,
                   .join(AddOn, AddOn.owner_id == User.id)
                   .join(Contribution, Contribution.addon_id == AddOn.id),
                   owner_id=None, start=start, end=end).group_by(User.id, User.organisation)
-    rows = db.session.execute(query.order_by(func.sum(Contribution.amount_yen).desc(), User.id))
+    rows = db.session.execute(query.order_by(func.sum(Contribution.net_yen).desc(), User.id))
     return [OrganiserTotal(i, o, int(c), int(y), int(g)) for i, o, c, y, g in rows]

@@ -2,39 +2,35 @@
 and invalidations (corrections applied), totals by month and by programme.
 
 Read only. The page, /transparency.csv and /transparency.json are all built from one
-TransparencyReport, and its pool figures are pool_figures(), the same as GET /api/v1/pool."""
+TransparencyReport. Its figures are sums over the pool ledger up to one head (services.open_ledger),
+the same sums GET /api/v1/pool serves, and the ledger itself is published beside it, so every
+figure here can be recomputed from the download."""
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import func, select
 
-from ..carbon.pool import SerialRange
+from ..carbon.pool import SerialRange, pool_balance_g
 from ..extensions import db
-from ..models import AddOnKind, Batch, BatchStatus, ConversionRate, InvalidationCorrection, utcnow
-from .batches import InvalidationView, PurchaseView, batch_view
+from ..models import Batch, BatchStatus, ConversionRate, InvalidationCorrection, utcnow
 from .exports import serial_text, tokyo_iso
-from .pool import PoolFigures, pool_figures, pool_totals_by_kind, pool_totals_by_month, retired_contributions_g
+from .ledger import pool_state
+from .open_ledger import BatchLedger, ledger_by_batch, ledger_by_month, ledger_by_programme
+from .pool import PoolFigures
+from .programme import current_rate
+from .register import InvalidationView, PurchaseView, batch_view
 from .settings import rate_history
-
-# The programmes the report totals, by add-on kind (eco-tours are few and count as "other").
-PROGRAMMES: dict[str, tuple[AddOnKind, ...]] = {
-    "community_bus": (AddOnKind.COMMUNITY_BUS,),
-    "events": (AddOnKind.EVENT_TICKET,),
-    "households": (AddOnKind.HOUSEHOLD,),
-    "other": (AddOnKind.ECO_TOUR, AddOnKind.OTHER),
-}
 
 NoticeUrl = Callable[[int], "str | None"]
 
 
 @dataclass(frozen=True)
 class MonthRow:
-    month: str              # "2026-10": payments by their month in Asia/Tokyo, invalidations by their date
-    contributions: int
+    month: str              # "2026-10": ledger entries by the month they occurred in (Asia/Tokyo)
+    contributions: int      # contributions in less contributions out for good that month
     paid_yen: int
     co2_g: int
     invalidated_t: int
@@ -78,10 +74,11 @@ class PublishedBatch:
     purchase: PurchaseView | None
     invalidations: tuple[InvalidationView, ...]
     corrections: tuple[PublishedCorrection, ...]
+    ledger: BatchLedger             # the batch's entries in the ledger: the figures published for it
 
     @property
     def invalidated_t(self) -> int:
-        return sum(i.tonnes for i in self.invalidations)
+        return self.ledger.tonnes
 
     @property
     def invalidated_on(self) -> date | None:
@@ -91,6 +88,8 @@ class PublishedBatch:
 @dataclass(frozen=True)
 class TransparencyReport:
     generated_at: datetime
+    ledger_head: int                # the figures are the sums of ledger entries 1..ledger_head
+    ledger_entries: int
     figures: PoolFigures
     retired_contributions_g: int    # grams of paid contributions that confirmed batches cover
     credits_spent_yen: int          # what confirmed batches' credits cost, as invoiced (after corrections)
@@ -105,38 +104,32 @@ class TransparencyReport:
         return self.figures.co2_g - self.retired_contributions_g
 
 
-def _published(batch: Batch) -> PublishedBatch:
+def _published(batch: Batch, ledger: BatchLedger) -> PublishedBatch:
     view = batch_view(batch)
     corrections = tuple(
         PublishedCorrection("invalidation" if c.invalidation_id is not None else "purchase", c.field, c.old_value,
                             c.new_value, c.reason, c.created_at)
         for c in view.corrections)
-    return PublishedBatch(batch, view.purchase, view.invalidations, corrections)
+    return PublishedBatch(batch, view.purchase, view.invalidations, corrections, ledger)
 
 
 def transparency_report() -> TransparencyReport:
-    """Everything the transparency page shows, read once."""
-    batches = tuple(_published(b) for b in db.session.scalars(
+    """Everything the transparency page shows, read once, up to one ledger head."""
+    state = pool_state()
+    head = int(state.last_entry_id)
+    per_batch = ledger_by_batch(head)
+    batches = tuple(_published(b, per_batch.get(b.id, BatchLedger())) for b in db.session.scalars(
         select(Batch).where(Batch.status == BatchStatus.INVALIDATED)
         .order_by(Batch.confirmed_at.desc(), Batch.id.desc())))
-    invalidated: dict[str, int] = defaultdict(int)
-    for published in batches:
-        for item in published.invalidations:
-            invalidated[item.invalidated_on.strftime("%Y-%m")] += item.tonnes
-    paid = {m.month: m for m in pool_totals_by_month()}
-    months = tuple(
-        MonthRow(month, paid[month].count if month in paid else 0, paid[month].paid_yen if month in paid else 0,
-                 paid[month].co2_g if month in paid else 0, invalidated.get(month, 0))
-        for month in sorted(set(paid) | set(invalidated)))
-    by_kind = {k.kind: k for k in pool_totals_by_kind()}
-    programmes = tuple(
-        ProgrammeRow(name, sum(by_kind[k].count for k in kinds if k in by_kind),
-                     sum(by_kind[k].paid_yen for k in kinds if k in by_kind),
-                     sum(by_kind[k].co2_g for k in kinds if k in by_kind))
-        for name, kinds in PROGRAMMES.items())
-    spent = sum(b.purchase.total_yen for b in batches if b.purchase is not None)
-    return TransparencyReport(utcnow(), pool_figures(), retired_contributions_g(), spent, months, programmes,
-                              batches, tuple(rate_history()))
+    months = tuple(MonthRow(month, s.contributions, s.yen, s.co2_g, s.tonnes)
+                   for month, s in ledger_by_month(head).items())
+    programmes = tuple(ProgrammeRow(name, s.contributions, s.yen, s.co2_g)
+                       for name, s in ledger_by_programme(head).items())
+    rate = current_rate()
+    figures = PoolFigures(int(state.contributions), int(state.paid_yen), int(state.co2_g), int(state.retired_t),
+                          pool_balance_g(int(state.retired_t), int(state.retired_g)), rate.yen_per_t if rate else 0)
+    return TransparencyReport(utcnow(), head, int(state.entries), figures, int(state.retired_g),
+                              int(state.credits_yen), months, programmes, batches, tuple(rate_history()))
 
 
 def last_change() -> datetime | None:
@@ -171,12 +164,16 @@ def _invalidation_json(item: InvalidationView, notice_url: NoticeUrl) -> dict[st
 
 
 def batch_json(published: PublishedBatch, notice_url: NoticeUrl) -> dict[str, Any]:
-    batch = published.batch
+    """One confirmed batch. owed_g, released_g, invalidated_t and credits_yen are its ledger entries'
+    sums; surplus_added_g = invalidated_t × 1,000,000 − owed_g + released_g, and the batches'
+    invalidated_t and surplus_added_g add up to the pool's retired_t and balance_g."""
+    batch, ledger = published.batch, published.ledger
     return {
         "number": batch.number, "cutoff_at": tokyo_iso(batch.cutoff_at), "confirmed_at": tokyo_iso(batch.confirmed_at),
-        "contribution_count": batch.contribution_count, "paid_yen": batch.paid_yen, "owed_g": batch.owed_g,
+        "contribution_count": batch.contribution_count, "paid_yen": batch.paid_yen, "owed_g": ledger.retired_g,
         "surplus_used_g": batch.surplus_used_g, "tonnes_required": batch.tonnes_required,
         "surplus_after_g": batch.surplus_after_g, "invalidated_t": published.invalidated_t,
+        "released_g": ledger.released_g, "surplus_added_g": ledger.surplus_added_g, "credits_yen": ledger.credits_yen,
         "purchase": _purchase_json(published.purchase),
         "invalidations": [_invalidation_json(i, notice_url) for i in published.invalidations],
         "corrections": [{"target": c.target, "field": c.field, "old_value": c.old_value, "new_value": c.new_value,
@@ -184,10 +181,15 @@ def batch_json(published: PublishedBatch, notice_url: NoticeUrl) -> dict[str, An
     }
 
 
-def report_json(report: TransparencyReport, notice_url: NoticeUrl) -> dict[str, Any]:
+LedgerUrls = Callable[[], "dict[str, str]"]
+
+
+def report_json(report: TransparencyReport, notice_url: NoticeUrl,
+                ledger_urls: LedgerUrls = lambda: {}) -> dict[str, Any]:
     """The report as JSON: money in integer yen, CO2 in integer grams, credits in whole tonnes."""
     return {
         "generated_at": tokyo_iso(report.generated_at),
+        "ledger": {"head": report.ledger_head, "entries": report.ledger_entries, **ledger_urls()},
         "units": {"money": "JPY (integer yen)", "co2": "g-CO2 (integer grams)", "credits": "t-CO2 (whole tonnes)"},
         "pool": report.figures.as_json(),
         "retired_contributions_g": report.retired_contributions_g,
@@ -216,12 +218,15 @@ def _flat(value: Any) -> object:
     return value if value is not None else ""
 
 
-def report_rows(report: TransparencyReport, notice_url: NoticeUrl) -> Iterator[tuple[object, ...]]:
+def report_rows(report: TransparencyReport, notice_url: NoticeUrl,
+                ledger_urls: LedgerUrls = lambda: {}) -> Iterator[tuple[object, ...]]:
     """The report as long CSV rows (section, key, field, value), header first: the same figures
     as the JSON, one value a row, so a spreadsheet can filter and sum them."""
-    data = report_json(report, notice_url)
+    data = report_json(report, notice_url, ledger_urls)
     yield CSV_HEADER
     yield ("report", "", "generated_at", data["generated_at"])
+    for name, value in data["ledger"].items():
+        yield ("ledger", "", name, value)
     for name, value in data["pool"].items():
         yield ("pool", "", name, value)
     for name in ("retired_contributions_g", "awaiting_g", "credits_spent_yen"):

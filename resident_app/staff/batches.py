@@ -15,17 +15,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..carbon.pool import (PURCHASE_DIFFERS, SAME_PLACE, SERIALS_MISMATCH, TONNES_SHORT, TOTAL_MISMATCH,
-                           PoolWarning, SerialRange, clean_ranges)
+from ..carbon.pool import (EXCESS_TONNES, PURCHASE_DIFFERS, SAME_PLACE, SERIALS_MISMATCH, TONNES_SHORT,
+                           TOTAL_MISMATCH, PoolWarning, SerialRange, clean_ranges)
 from ..evidence import CREDIT_TYPE_LABELS, REGISTRY_LABELS, credit_type_label, registry_label
 from ..extensions import db
 from ..models import (Batch, BatchStatus, CreditPurchase, CreditType, Invalidation, InvalidationCorrection,
                       Registry, User, utcnow)
 from ..services import DomainError
-from ..services.batches import (INVALIDATION_FIELDS, PURCHASE_FIELDS, BatchView, batch_view, close_batch,
-                                confirm_batch, cutoff_instant, list_batches, preview_batch, record_correction,
-                                record_invalidation, record_purchase, tokyo_today, update_invalidation,
-                                warning_message)
+from ..services.batches import close_batch, confirm_batch, late_money, preview_batch
+from ..services.open_ledger import BatchLedger, ledger_by_batch, ledger_head
+from ..services.corrections import record_correction
+from ..services.days import cutoff_instant, tokyo_today
+from ..services.invalidations import record_invalidation, update_invalidation
+from ..services.purchases import record_purchase
+from ..services.register import (INVALIDATION_FIELDS, PURCHASE_FIELDS, BatchView, batch_view, list_batches,
+                                 warning_message)
 from ..services.errors import InvalidInput
 from ..web.htmx import render_page_or_partial
 from ..web.i18n import local_date, number, yen
@@ -71,6 +75,9 @@ WARNING_MEANINGS = {
                    "would be counted twice. The registry refuses such an invalidation."),
     PURCHASE_DIFFERS: _l("The tonnes bought and the tonnes invalidated should be the same. Credits bought but "
                          "not invalidated are not retired and must not be reported as retired."),
+    EXCESS_TONNES: _l("Residents' money pays for every tonne bought. Tonnes beyond what the batch needs are not "
+                      "lost: they are retired too, and the transparency report shows them as surplus that later "
+                      "batches use first. Check that buying more was intended."),
 }
 STATUS_CLASSES = {BatchStatus.DRAFT: "status-draft", BatchStatus.PURCHASED: "status-purchased",
                   BatchStatus.INVALIDATED: "status-confirmed"}
@@ -145,7 +152,6 @@ def _close():
         try:
             batch = close_batch(read_date(state.values["cutoff"]), actor=_me(), note=state.values["note"])
         except DomainError as error:
-            db.session.rollback()
             state.errors = field_errors(error, CLOSE_FORM)
             preview = _preview(FormState(dict(state.values)))
         else:
@@ -247,8 +253,9 @@ def correction_targets(batch: Batch, view: BatchView) -> list[tuple[str, str]]:
 
 
 def confirmable(batch: Batch, view: BatchView) -> bool:
-    """Whether the page offers the confirmation form (the service checks the rest)."""
-    return not batch.is_confirmed and (
+    """Whether the page offers the confirmation form (the service checks the rest): never for a
+    batch that holds no contribution any more (all of them refunded or disputed while it was open)."""
+    return not batch.is_confirmed and batch.contribution_count > 0 and (
         (batch.status == BatchStatus.PURCHASED and bool(view.invalidations))
         or (batch.status == BatchStatus.DRAFT and batch.tonnes_required == 0))
 
@@ -271,7 +278,9 @@ def _batch_page(batch: Batch, *, status: int = 200, forms: dict[Any, FormState] 
         purchase_form=forms.get("purchase") or FormState(purchase_values(batch)),
         invalidation_form=forms.get("invalidation") or FormState(new_invalidation_values(batch, view)),
         edit_forms=edit_forms, confirm_form=forms.get("confirm") or FormState({"acks": set(), "final": False}),
-        correction_form=forms.get("correction") or FormState({"target": "", "new_value": "", "reason": ""}),
+        correction_form=forms.get("correction") or FormState({"target": "", "new_value": "", "serial_ranges": "",
+                                                              "reason": ""}),
+        late=late_money(batch), ledger=batch_ledger(batch) if batch.is_confirmed else None,
         purchase_rows=purchase_rows(batch, view),
         invalidation_rows={i.id: invalidation_rows(items[i.id], i) for i in view.invalidations},
         warnings=warnings, warnings_key=warnings_key(view.warnings), can_confirm=can_confirm,
@@ -279,6 +288,11 @@ def _batch_page(batch: Batch, *, status: int = 200, forms: dict[Any, FormState] 
         credit_types=[(c.value, str(CREDIT_TYPE_LABELS[c])) for c in CreditType],
         registries=[(r.value, str(REGISTRY_LABELS[r])) for r in Registry],
     ), status
+
+
+def batch_ledger(batch: Batch) -> BatchLedger:
+    """What the ledger holds for a confirmed batch (the figures the transparency page publishes)."""
+    return ledger_by_batch(ledger_head(), batch.id).get(batch.id, BatchLedger())
 
 
 def _correction_target_label(correction: InvalidationCorrection, view: BatchView) -> str:
@@ -307,7 +321,7 @@ def _refuse_if_confirmed(batch: Batch):
 PURCHASE_FORM = frozenset({*PURCHASE_FIELDS, "invoice_file"})
 INVALIDATION_FORM = frozenset({*INVALIDATION_FIELDS, "notice_file"})
 CONFIRM_FORM = frozenset({"acknowledged", "final"})
-CORRECTION_FORM = frozenset({"target", "new_value", "reason"})
+CORRECTION_FORM = frozenset({"target", "new_value", "serial_ranges", "reason"})
 CLOSE_FORM = frozenset({"cutoff", "note"})
 
 
@@ -342,7 +356,6 @@ def batch_purchase(batch_id: int):
     try:
         result = record_purchase(batch, data, actor=_me())
     except DomainError as error:
-        db.session.rollback()
         state.errors = {**field_errors(error, PURCHASE_FORM), **state.errors}
         return _batch_page(batch, status=422, forms={"purchase": state})
     return _after_write(batch, result.warnings, _("The credit purchase is saved."), "purchase")
@@ -363,7 +376,6 @@ def batch_invalidation_new(batch_id: int):
     try:
         result = record_invalidation(batch, data, actor=_me())
     except DomainError as error:
-        db.session.rollback()
         state.errors = {**field_errors(error, INVALIDATION_FORM), **state.errors}
         return _batch_page(batch, status=422, forms={"invalidation": state})
     return _after_write(batch, result.warnings, _("The invalidation is saved."), "invalidations")
@@ -388,7 +400,6 @@ def batch_invalidation_edit(batch_id: int, invalidation_id: int):
     try:
         result = update_invalidation(item, data, actor=_me())
     except DomainError as error:
-        db.session.rollback()
         state.errors = {**field_errors(error, INVALIDATION_FORM), **state.errors}
         return _batch_page(batch, status=422, forms={("edit", item.id): state})
     return _after_write(batch, result.warnings, _("The invalidation is changed."), f"invalidation-{item.id}")
@@ -413,7 +424,10 @@ def batch_confirm(batch_id: int):
         return refused
     view = batch_view(batch)
     if not confirmable(batch, view):  # no confirmation form on the page: say what comes first
-        if batch.status == BatchStatus.DRAFT:
+        if batch.contribution_count == 0:
+            flash(_("Batch %(number)s holds no contribution any more (they were refunded or are under "
+                    "dispute), so there is nothing to confirm.", number=batch.number), "error")
+        elif batch.status == BatchStatus.DRAFT:
             flash(_("Record the credit purchase and its invalidation before confirming batch %(number)s.",
                     number=batch.number), "error")
         else:
@@ -434,7 +448,6 @@ def batch_confirm(batch_id: int):
         try:
             confirm_batch(batch, actor=_me(), acknowledged={w.code for w in warnings})
         except DomainError as error:
-            db.session.rollback()
             state.errors = field_errors(error, CONFIRM_FORM)
         else:
             flash(_("Batch %(number)s is confirmed. Its contributions are retired and their certificates now "
@@ -480,7 +493,8 @@ def _correction_value(name: str, raw: str, errors: dict[str, str]) -> Any:
 def batch_correction(batch_id: int):
     """A correcting entry on a confirmed batch: the original stays visible beside the new value."""
     batch = _batch_or_404(batch_id)
-    state = FormState({name: clean_text(request.form.get(name)) for name in ("target", "new_value", "reason")})
+    state = FormState({name: clean_text(request.form.get(name))
+                       for name in ("target", "new_value", "serial_ranges", "reason")})
     if not batch.is_confirmed:
         flash(_("Batch %(number)s is not confirmed yet: change the record itself instead.", number=batch.number),
               "error")
@@ -496,11 +510,17 @@ def batch_correction(batch_id: int):
     if target is None:
         state.errors["target"] = _("Choose what to correct.")
     value = _correction_value(name, state.values["new_value"], state.errors) if target is not None else None
+    serials = None
+    if state.values["serial_ranges"]:  # only a raise of an invalidation's tonnes reads them
+        try:
+            serials = [SerialRange(start, end) for start, end in range_lines(state.values["serial_ranges"])]
+        except ValueError:
+            state.errors["serial_ranges"] = BAD_RANGE
     if not state.errors:
         try:
-            record_correction(target, field=name, new_value=value, reason=state.values["reason"], actor=_me())
+            record_correction(target, field=name, new_value=value, reason=state.values["reason"], actor=_me(),
+                              serial_ranges=serials)
         except DomainError as error:
-            db.session.rollback()
             state.errors = field_errors(error, CORRECTION_FORM)
         else:
             flash(_("The correcting entry is saved. The original value stays visible."), "success")

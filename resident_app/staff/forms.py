@@ -13,11 +13,13 @@ from typing import Any, Mapping
 from flask_babel import lazy_gettext as _l
 
 from ..models import CreditType, Registry
-from ..services.batches import InvalidationData, PurchaseData
+from ..services.invalidations import InvalidationData
+from ..services.purchases import PurchaseData
 from ..web.text import clean_text
 from ..web.typed import day as read_date
 from ..web.typed import whole_number
 
+MAX_DIGITS = 14         # 10,000,000,000,000: the largest invoice total (services.fields), far below 64 bits
 RANGE_ROWS = 3          # rows shown for serial ranges; "Add a range" adds one more (no JS needed)
 MAX_RANGE_ROWS = 40
 # Between the first and last serial of a range: a dash with spaces round it (serials contain
@@ -81,7 +83,7 @@ def read_purchase_form(form: Mapping[str, str]) -> tuple[PurchaseData, FormState
     data.credit_type = values["credit_type"] if values["credit_type"] in {c.value for c in CreditType} else None
     for name in PURCHASE_NUMBERS:
         try:
-            setattr(data, name, whole_number(values[name], yen=name != "tonnes"))
+            setattr(data, name, whole_number(values[name], yen=name != "tonnes", max_digits=MAX_DIGITS))
         except ValueError:
             state.errors[name] = BAD_NUMBER if name == "tonnes" else BAD_YEN
     try:
@@ -100,7 +102,7 @@ def read_invalidation_form(form: Mapping[str, str]) -> tuple[InvalidationData, F
     data = InvalidationData(purpose=values["purpose"], offset_place=values["offset_place"])
     data.registry = values["registry"] if values["registry"] in {r.value for r in Registry} else None
     try:
-        data.tonnes = whole_number(values["tonnes"])
+        data.tonnes = whole_number(values["tonnes"], max_digits=MAX_DIGITS)
     except ValueError:
         state.errors["tonnes"] = BAD_NUMBER
     try:

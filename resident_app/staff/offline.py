@@ -9,9 +9,11 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Channel, Contribution
 from ..services import DomainError
-from ..services.batches import record_offline_contribution, tokyo_today
+from ..services.batches import closed_after
+from ..services.days import tokyo_today
+from ..services.offline import record_offline_contribution
 from ..web.i18n import locale_code, number, yen
-from ..web.labels import channel_label, contribution_status_label
+from ..web.labels import channel_label, contribution_status_label, dispute_label
 from ..web.text import clean_text
 from . import bp
 from .batches import field_errors
@@ -21,6 +23,7 @@ from .uploads import take_upload
 
 FIELDS = ("addon_id", "quantity", "channel", "received_on", "note", "display_name")
 bp.add_app_template_global(channel_label)
+bp.add_app_template_global(dispute_label)
 bp.add_app_template_global(contribution_status_label)
 
 
@@ -63,19 +66,29 @@ def offline_new():
             addon, quantity=quantity, channel=state.values["channel"], received_on=received_on, recorded_by=user,
             note=state.values["note"], evidence=evidence, display_name=state.values["display_name"])
     except DomainError as error:
-        db.session.rollback()
         state.errors = {**field_errors(error, frozenset(FIELDS) | {"evidence"}), **state.errors}
         return _form_page(state, 422)
     flash(_("The contribution is recorded: %(amount)s for %(count)s units. It joins the next batch.",
             amount=yen(contribution.amount_yen), count=number(contribution.quantity)), "success")
+    closed = closed_after(contribution.paid_at)
+    if closed is not None:
+        flash(_("The money was received before the cut-off of batch %(number)s, which is already closed. It "
+                "joins the next batch instead, and that batch's page will say so.", number=closed.number),
+              "warning")
     return redirect(url_for("staff.contribution", contribution_id=contribution.id), code=303)
 
 
 @bp.get("/contributions/<int:contribution_id>")
 def contribution(contribution_id: int):
-    """One contribution: amounts, how the money arrived, its batch, any flag, its certificate."""
+    """One contribution: amounts, refunds, how the money arrived, its batch, a dispute, any flag
+    (with the form to resolve it), its certificate."""
     item = db.session.get(Contribution, contribution_id)
     if item is None:
         abort(404)
+    return contribution_page(item)
+
+
+def contribution_page(item: Contribution, *, resolve_form: FormState | None = None, status: int = 200):
     return render_template("staff/contribution.html", c=item, receipt=offline_receipt(item.id),
-                           recorded_by=user_email(item.recorded_by_id))
+                           recorded_by=user_email(item.recorded_by_id),
+                           resolve_form=resolve_form or FormState({"reason": ""})), status

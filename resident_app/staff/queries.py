@@ -7,7 +7,7 @@ from typing import Sequence
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import (AddOn, Batch, BatchStatus, Contribution, ContributionStatus, OfflineReceipt,
+from ..models import (AddOn, Batch, BatchStatus, Contribution, ContributionStatus, DisputeStatus, OfflineReceipt,
                       StoredFile, User)
 from ..services.accounts import actor_name
 from ..web.typed import chosen_id
@@ -18,7 +18,7 @@ FLAGGED_LIMIT = 50
 
 @dataclass(frozen=True)
 class Awaiting:
-    """Paid contributions that no batch has taken yet."""
+    """Paid contributions that no batch has taken yet (not those under dispute: no batch may)."""
 
     count: int
     paid_yen: int
@@ -27,9 +27,10 @@ class Awaiting:
 
 def awaiting_next_batch() -> Awaiting:
     count, paid_yen, co2_g = db.session.execute(
-        select(func.count(Contribution.id), func.coalesce(func.sum(Contribution.amount_yen), 0),
-               func.coalesce(func.sum(Contribution.co2_g), 0))
-        .where(Contribution.status == ContributionStatus.PAID, Contribution.batch_id.is_(None))).one()
+        select(func.count(Contribution.id), func.coalesce(func.sum(Contribution.net_yen), 0),
+               func.coalesce(func.sum(Contribution.net_g), 0))
+        .where(Contribution.status == ContributionStatus.PAID, Contribution.batch_id.is_(None),
+               Contribution.dispute_status != DisputeStatus.OPEN)).one()
     return Awaiting(int(count), int(paid_yen), int(co2_g))
 
 
@@ -44,6 +45,15 @@ def flagged_contributions(limit: int = FLAGGED_LIMIT) -> tuple[Sequence[Contribu
     flagged = Contribution.flag_reason != ""
     total = int(db.session.scalar(select(func.count(Contribution.id)).where(flagged)) or 0)
     rows = db.session.scalars(select(Contribution).where(flagged)
+                              .order_by(Contribution.created_at.desc(), Contribution.id.desc()).limit(limit)).all()
+    return rows, total
+
+
+def disputed_contributions(limit: int = FLAGGED_LIMIT) -> tuple[Sequence[Contribution], int]:
+    """Paid contributions under dispute (held out of batches; newest first) and how many there are."""
+    open_dispute = (Contribution.dispute_status == DisputeStatus.OPEN, Contribution.status == ContributionStatus.PAID)
+    total = int(db.session.scalar(select(func.count(Contribution.id)).where(*open_dispute)) or 0)
+    rows = db.session.scalars(select(Contribution).where(*open_dispute)
                               .order_by(Contribution.created_at.desc(), Contribution.id.desc()).limit(limit)).all()
     return rows, total
 

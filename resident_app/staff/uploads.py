@@ -5,7 +5,7 @@ from flask import request
 
 from ..models import StoredFile, User
 from ..services import DomainError
-from ..services.batches import store_upload
+from ..services.uploads import store_upload
 from .forms import FormState
 from .queries import kept_upload
 

@@ -5,7 +5,7 @@ from flask import abort, send_file
 from werkzeug.wrappers import Response
 
 from ..models import StoredFile
-from ..services.batches import stored_file_path
+from ..services.uploads import stored_file_path
 
 
 def send_stored_file(stored: StoredFile, *, public: bool = False) -> Response:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AddOnKind, BatchStatus, Channel, ContributionStatus, CreditType, Registry, User
+from ..models import AddOnKind, BatchStatus, Channel, ContributionStatus, CreditType, DisputeStatus, Registry, User
 from ..services.programme_content import PROGRAMME_EMAIL
 from .i18n import locale_code
 
@@ -28,6 +28,11 @@ CHANNEL_LABELS = {
     Channel.STRIPE: _l("Card or online payment (Stripe)"),
     Channel.CASH: _l("Cash (for example a fare box)"),
     Channel.BANK_TRANSFER: _l("Bank transfer"),
+}
+DISPUTE_LABELS = {
+    DisputeStatus.OPEN: _l("Under dispute: the payer's bank is deciding; held out of batches"),
+    DisputeStatus.WON: _l("Dispute won: the money stays"),
+    DisputeStatus.LOST: _l("Dispute lost: the money went back to the payer (counted as a refund)"),
 }
 ADDON_KIND_LABELS = {
     AddOnKind.EVENT_TICKET: _l("Event ticket surcharge"),
@@ -68,6 +73,11 @@ def contribution_status_label(status: ContributionStatus | str) -> str:
 
 def channel_label(channel: Channel | str) -> str:
     return code_label(CHANNEL_LABELS, channel)
+
+
+def dispute_label(status: DisputeStatus | str) -> str:
+    """A dispute's state in the page's language ("" when there is none)."""
+    return code_label(DISPUTE_LABELS, status, "")
 
 
 def addon_kind_label(kind: AddOnKind | str) -> str:

@@ -5,12 +5,11 @@ import logging
 
 import stripe
 from flask import Blueprint, jsonify, request
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from ..extensions import csrf, db
-from ..models import StripeEvent
 from ..payments.gateway import get_gateway
-from ..services.payments import handle_event
+from ..services.stripe_events import already_seen, handle_event, remember_event
 from ..web.openapi import BOOLEAN, TEXT, obj, ok, operation
 
 bp = Blueprint("webhooks", __name__)
@@ -37,15 +36,9 @@ def stripe_webhook():
     event_id = str(event.get("id") or "")
     if not event_id:
         return jsonify({"error": "event without id"}), 400
-    if db.session.get(StripeEvent, event_id) is not None:
+    if already_seen(event_id):
         return jsonify({"received": True, "outcome": "duplicate"})
-    outcome = handle_event(event)  # idempotent by itself: conditional updates decide
-    db.session.add(StripeEvent(id=event_id, type=str(event.get("type", ""))[:100], outcome=outcome))
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same event processed at the same moment by another worker
-        db.session.rollback()
-        outcome = "duplicate"
+    outcome = remember_event(event_id, str(event.get("type", "")), handle_event(event))  # conditional updates decide
     log.info("stripe event %s %s: %s", event_id, event.get("type"), outcome)
     return jsonify({"received": True, "outcome": outcome})
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from resident_app.services.batches import tokyo_today
+from resident_app.services.days import tokyo_today
 from resident_app.services.programme_content import DEMO_STAFF_EMAIL
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

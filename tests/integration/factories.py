@@ -4,10 +4,17 @@ Each factory opens its own application context and returns ids, so no test holds
 across requests (the test client's requests must each get a fresh context and `g`)."""
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import time
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import requests
+import stripe
+from sqlalchemy import select
 
 from resident_app.carbon.conversion import grams_for_yen
 from resident_app.extensions import db
@@ -15,6 +22,8 @@ from resident_app.models import (AccountStatus, AddOn, AddOnKind, Channel, Contr
                                  ContributionStatus, Role, User)
 from resident_app.models.addons import new_slug, new_token
 from resident_app.services.programme import current_rate
+
+from ..conftest import WEBHOOK_SECRET, csrf_token
 
 PASSWORD = "correct-horse-battery"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -43,8 +52,31 @@ def make_addon(app, owner_id: int, **overrides) -> int:
         return addon.id
 
 
+def settle(contribution: Contribution, status: ContributionStatus | str = ContributionStatus.PAID, *,
+           paid_at: datetime | None = None, refunded_yen: int | None = None) -> Contribution:
+    """Bring a contribution added as pending to `status` the way the services do it: paid by the one
+    mark_paid (with its ledger entry), refunded by the refund service. Commits."""
+    from resident_app.services.payments import mark_paid
+    from resident_app.services.refunds import refund_in_transaction
+
+    db.session.flush()
+    status = ContributionStatus(status)
+    if status in (ContributionStatus.PAID, ContributionStatus.REFUNDED):
+        mark_paid([contribution.id], paid_at=paid_at or datetime.now(timezone.utc), actor="test")
+        db.session.refresh(contribution)
+    if status == ContributionStatus.REFUNDED or refunded_yen:
+        refund_in_transaction(contribution, refunded_yen if refunded_yen is not None else contribution.amount_yen,
+                              actor="test")
+    elif status not in (ContributionStatus.PAID, ContributionStatus.PENDING):
+        contribution.status = status
+    db.session.commit()
+    db.session.refresh(contribution)
+    return contribution
+
+
 def make_contribution(app, addon_id: int, **overrides) -> int:
-    """A paid contribution at the current rate, as if Stripe had confirmed it."""
+    """A paid contribution at the current rate, as if Stripe had confirmed it (or another status:
+    paid and refunded ones go through the services, so the ledger has their entries)."""
     with app.app_context():
         addon = db.session.get(AddOn, addon_id)
         rate = current_rate()
@@ -58,9 +90,11 @@ def make_contribution(app, addon_id: int, **overrides) -> int:
             display_name="", receipt_email="resident@example.jp", locale="ja",
             idempotency_key=f"test-{uuid.uuid4()}", paid_at=datetime.now(timezone.utc))
         fields.update(overrides)
-        contribution = Contribution(**fields)
+        status, paid_at = fields.pop("status"), fields.pop("paid_at")
+        refunded_yen = fields.pop("refunded_yen", None)
+        contribution = Contribution(status=ContributionStatus.PENDING, **fields)
         db.session.add(contribution)
-        db.session.commit()
+        settle(contribution, status, paid_at=paid_at, refunded_yen=refunded_yen)
         return contribution.id
 
 
@@ -84,3 +118,57 @@ def addon_form(**values) -> dict[str, str]:
             "sale_ends_at": "", "max_units": "", "is_active": "1"}
     form.update(values)
     return form
+
+
+# --- paying through the local Stripe sandbox -------------------------------------------------------
+
+def pool(client) -> dict:
+    return client.get("/api/v1/pool").get_json()
+
+
+def start(client, slug="demo-bus", **form) -> str:
+    """POST the add-on form; returns the sandbox pay page URL."""
+    data = {"quantity": "1", "csrf_token": csrf_token(client, f"/a/{slug}"), **form}
+    response = client.post(f"/a/{slug}/checkout", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return response.headers["Location"]
+
+
+def pay(pay_url: str, action: str = "pay") -> str:
+    """Press a button on the sandbox's hosted page; returns where it sends the browser."""
+    page = requests.get(pay_url, timeout=5)
+    token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
+    done = requests.post(pay_url, data={"form_token": token, "action": action}, allow_redirects=False, timeout=5)
+    assert done.status_code == 303
+    return done.headers["Location"]
+
+
+def session_id(pay_url: str) -> str:
+    return urlsplit(pay_url).path.rsplit("/", 1)[1]
+
+
+def events_for(stripe_sandbox, sid: str, kind: str) -> list[dict]:
+    found = []
+    for record in stripe_sandbox.sandbox.events(kind):
+        obj = record.event["data"]["object"]
+        if obj.get("id") == sid or obj.get("payment_intent") and sid == obj.get("payment_intent"):
+            found.append(record.event)
+    return found
+
+
+def signed(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> dict:
+    header = stripe.WebhookSignature.generate_signature_header(
+        payload, secret, timestamp=timestamp if timestamp is not None else int(time.time()))
+    return {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+def deliver(client, event: dict, **kwargs):
+    payload = json.dumps(event)
+    return client.post("/webhooks/stripe", data=payload, headers=signed(payload, **kwargs))
+
+
+def contribution(app, sid: str) -> Contribution:
+    with app.app_context():
+        row = db.session.scalar(select(Contribution).where(Contribution.stripe_session_id == sid))
+        db.session.expunge(row)
+        return row

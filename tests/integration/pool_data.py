@@ -15,11 +15,14 @@ from resident_app.extensions import db
 from resident_app.models import (AccountStatus, AddOn, AddOnKind, Channel, Contribution, ContributionStatus,
                                  CreditType, Registry, Role, User)
 from resident_app.models.addons import new_slug, new_token
-from resident_app.services.batches import (InvalidationData, PurchaseData, close_batch, confirm_batch,
-                                           record_invalidation, record_purchase, store_upload, tokyo_today)
+from resident_app.services.batches import close_batch, confirm_batch
+from resident_app.services.days import tokyo_today
+from resident_app.services.invalidations import InvalidationData, record_invalidation
+from resident_app.services.purchases import PurchaseData, record_purchase
+from resident_app.services.uploads import store_upload
 from resident_app.services.programme import current_rate
 
-from .factories import PASSWORD
+from .factories import PASSWORD, settle
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 T = 1_000_000
@@ -58,14 +61,13 @@ def paid(item: AddOn, amount_yen: int, *, paid_at: datetime, quantity: int = 1, 
          status: ContributionStatus = ContributionStatus.PAID) -> Contribution:
     rate = current_rate()
     row = Contribution(number=f"OC-T-{uuid.uuid4().hex[:12]}", certificate_token=new_token(), addon_id=item.id,
-                       channel=Channel.STRIPE, status=status, quantity=quantity, unit_price_yen=amount_yen // quantity,
-                       amount_yen=amount_yen, co2_g=amount_yen * T // rate.yen_per_t, rate_id=rate.id,
-                       rate_yen_per_t=rate.yen_per_t, idempotency_key=f"t-{uuid.uuid4()}", display_name=display_name,
-                       receipt_email="resident@example.jp", stripe_payment_intent_id=f"pi_{uuid.uuid4().hex[:16]}",
-                       paid_at=paid_at if status != ContributionStatus.PENDING else None)
+                       channel=Channel.STRIPE, status=ContributionStatus.PENDING, quantity=quantity,
+                       unit_price_yen=amount_yen // quantity, amount_yen=amount_yen,
+                       co2_g=amount_yen * T // rate.yen_per_t, rate_id=rate.id, rate_yen_per_t=rate.yen_per_t,
+                       idempotency_key=f"t-{uuid.uuid4()}", display_name=display_name,
+                       receipt_email="resident@example.jp", stripe_payment_intent_id=f"pi_{uuid.uuid4().hex[:16]}")
     db.session.add(row)
-    db.session.commit()
-    return row
+    return settle(row, status, paid_at=paid_at)
 
 
 def build_pool(app, tmp_path) -> BuiltPool:
@@ -99,3 +101,29 @@ def build_pool(app, tmp_path) -> BuiltPool:
         waiting = paid(bus, 1_000, paid_at=now - timedelta(minutes=5), quantity=10)
         return BuiltPool(staff.email, organiser.email, organiser.id, bus.id, event.id, household.id, batch.number,
                          item.id, waiting.id)
+
+
+def settle_batch(batch, staff: User, *, tonnes: int | None = None) -> int:
+    """What staff do for a closed batch: buy its tonnes (or `tonnes`), invalidate them under fresh
+    serial numbers, confirm with every warning ticked. Returns the batch id."""
+    from resident_app.services.register import batch_view
+
+    needed = batch.tonnes_required if tonnes is None else tonnes
+    if needed:
+        buy_and_invalidate(batch, staff, needed)
+    confirm_batch(batch, actor=staff, acknowledged=[w.code for w in batch_view(batch).warnings])
+    return batch.id
+
+
+def buy_and_invalidate(batch, staff: User, needed: int) -> None:
+    """Record a purchase of `needed` tonnes and their invalidation under fresh serial numbers."""
+    record_purchase(batch, PurchaseData(
+        provider="みどり信金", credit_type=CreditType.J_CREDIT, project_name="下川町森林吸収", project_id="JCL-0042",
+        credit_place="北海道/下川町", tonnes=needed, price_per_t_yen=10_000, total_yen=needed * 10_000,
+        purchased_on=tokyo_today()), actor=staff)
+    prefix = f"JP-{uuid.uuid4().hex[:6].upper()}-"
+    notice = store_upload(FileStorage(io.BytesIO(PDF), filename="notice.pdf"), actor=staff)
+    record_invalidation(batch, InvalidationData(
+        registry=Registry.J_CREDIT, invalidated_on=tokyo_today(),
+        serial_ranges=[(f"{prefix}{1:08d}", f"{prefix}{needed:08d}")], tonnes=needed,
+        purpose=f"共同購入 {batch.number}", offset_place="東京都/八王子市", notice_file=notice), actor=staff)

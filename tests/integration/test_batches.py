@@ -12,23 +12,28 @@ from sqlalchemy import func, select
 from flask_babel import force_locale
 from werkzeug.datastructures import FileStorage
 
-from resident_app.carbon.pool import (PURCHASE_DIFFERS, SAME_PLACE, SERIALS_MISMATCH, TONNES_SHORT,
-                                      TOTAL_MISMATCH, SerialRange)
+from resident_app.carbon.pool import (EXCESS_TONNES, PURCHASE_DIFFERS, SAME_PLACE, SERIALS_MISMATCH,
+                                      TONNES_SHORT, TOTAL_MISMATCH, SerialRange)
 from resident_app.extensions import db
 from resident_app.models import (AccountStatus, AddOn, AddOnKind, AuditEntry, Batch, BatchStatus, Channel,
                                  Contribution, ContributionStatus, CreditType, IllegalTransition,
                                  OfflineReceipt, Registry, Role, User)
 from resident_app.models.addons import new_slug, new_token
 from resident_app.services import DomainError
-from resident_app.services.batches import (InvalidationData, PurchaseData, batch_view, certificate_retirement,
-                                           close_batch, confirm_batch, preview_batch, record_correction,
-                                           record_invalidation, record_offline_contribution, record_purchase,
-                                           store_upload, stored_file_path, tokyo_today, update_invalidation,
-                                           upload_root, warning_message)
-from resident_app.services.payments import record_refund
+from resident_app.services.batches import close_batch, confirm_batch, preview_batch
+from resident_app.services.corrections import record_correction
+from resident_app.services.days import tokyo_today
+from resident_app.services.invalidations import InvalidationData, record_invalidation, update_invalidation
+from resident_app.services.offline import record_offline_contribution
+from resident_app.services.purchases import PurchaseData, record_purchase
+from resident_app.services.refunds import record_refund
+from resident_app.services.register import batch_view, certificate_retirement, warning_message
+from resident_app.services.uploads import store_upload, stored_file_path, upload_root
 from resident_app.services.pool import (pool_figures, pool_totals_by_addon, pool_totals_by_kind,
                                         pool_totals_by_month, pool_totals_by_organiser)
 from resident_app.services.programme import current_rate
+
+from .factories import settle
 
 T = 1_000_000
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -67,14 +72,12 @@ class Pool:
         rate = current_rate()
         addon = addon or self.bus
         row = Contribution(number=f"OC-T-{uuid.uuid4().hex[:12]}", certificate_token=new_token(), addon_id=addon.id,
-                           channel=Channel.STRIPE, status=ContributionStatus.PAID, quantity=1,
+                           channel=Channel.STRIPE, status=ContributionStatus.PENDING, quantity=1,
                            unit_price_yen=amount_yen, amount_yen=amount_yen, co2_g=amount_yen * T // rate.yen_per_t,
                            rate_id=rate.id, rate_yen_per_t=rate.yen_per_t, idempotency_key=f"t-{uuid.uuid4()}",
-                           stripe_payment_intent_id=f"pi_{uuid.uuid4().hex[:16]}",
-                           paid_at=paid_at or datetime.now(timezone.utc) - timedelta(minutes=5))
+                           stripe_payment_intent_id=f"pi_{uuid.uuid4().hex[:16]}")
         db.session.add(row)
-        db.session.commit()
-        return row
+        return settle(row, paid_at=paid_at or datetime.now(timezone.utc) - timedelta(minutes=5))
 
     def notice(self):
         if self._notice is None:
@@ -186,7 +189,7 @@ def test_the_transition_table_refuses_illegal_moves(pool):
 def test_warnings_are_codes_with_params_and_must_be_acknowledged(pool):
     pool.paid(25_000)                                                  # 2.5 t owed -> 3 t
     batch = close_batch(now(), actor=pool.staff)
-    assert codes(pool.purchase(batch, 4, total_yen=41_000)) == [TOTAL_MISMATCH]
+    assert codes(pool.purchase(batch, 4, total_yen=41_000)) == [TOTAL_MISMATCH, EXCESS_TONNES]   # 4 t for 3
     warnings = pool.invalidate(batch, 3, serial_ranges=[("JP-9-0001", "JP-9-0002")],
                                offset_place="北海道 下川町").warnings
     assert codes(warnings) == [TOTAL_MISMATCH, SERIALS_MISMATCH, SAME_PLACE, PURCHASE_DIFFERS]
@@ -375,25 +378,30 @@ def test_corrections_stay_visible_and_apply_on_top(pool):
         record_correction(item, field="tonnes", new_value=2, reason="same", actor=pool.staff)
     assert refused.value.field == "new_value"
 
-    result = record_correction(item, field="tonnes", new_value="3", reason="通知書では3 t", actor=pool.staff)
+    # Break 6: one more tonne retired needs the serial range that covers it, recorded with it.
+    with pytest.raises(DomainError) as refused:
+        record_correction(item, field="tonnes", new_value="3", reason="通知書では3 t", actor=pool.staff)
+    assert refused.value.field == "serial_ranges" and pool_figures().retired_t == 2
+    with pytest.raises(DomainError, match="count 2 t, not 3 t"):
+        record_correction(item, field="tonnes", new_value="3", reason="通知書では3 t", actor=pool.staff,
+                          serial_ranges=[("JP-123-0001", "JP-123-0002")])
+    result = record_correction(item, field="tonnes", new_value="3", reason="通知書では3 t", actor=pool.staff,
+                               serial_ranges=[("JP-123-0001", "JP-123-0003")])
     assert (result.correction.old_value, result.correction.new_value) == (2, 3)
-    assert codes(result.warnings) == [SERIALS_MISMATCH, PURCHASE_DIFFERS]
-    fixed = record_correction(item, field="serial_ranges", new_value=[("JP-123-0001", "JP-123-0003")],
-                              reason="通知書どおり", actor=pool.staff)
-    assert codes(fixed.warnings) == [PURCHASE_DIFFERS]
+    assert codes(result.warnings) == [EXCESS_TONNES, PURCHASE_DIFFERS]     # 3 t for 1.5 t owed
     bought = record_correction(batch.purchase, field="tonnes", new_value=3, reason="請求書どおり", actor=pool.staff)
-    assert codes(bought.warnings) == [TOTAL_MISMATCH]
+    assert codes(bought.warnings) == [TOTAL_MISMATCH, EXCESS_TONNES]
     record_correction(batch.purchase, field="total_yen", new_value=30_000, reason="請求書どおり", actor=pool.staff)
     record_correction(item, field="invalidated_on", new_value=(tokyo_today() - timedelta(days=1)).isoformat(),
                       reason="日付の誤り", actor=pool.staff)
 
     view = batch_view(batch)
-    assert view.warnings == ()
+    assert codes(view.warnings) == [EXCESS_TONNES]                     # the extra tonne is surplus, and says so
     shown = view.invalidations[0]
     assert (shown.tonnes, shown.serial_t, shown.invalidated_on) == (3, 3, tokyo_today() - timedelta(days=1))
     assert shown.corrected == {"tonnes", "serial_ranges", "invalidated_on"}
     assert view.purchase.tonnes == 3 and view.purchase.corrected == {"tonnes", "total_yen"}
-    assert [c.field for c in view.corrections] == ["tonnes", "serial_ranges", "tonnes", "total_yen",
+    assert [c.field for c in view.corrections] == ["serial_ranges", "tonnes", "tonnes", "total_yen",
                                                    "invalidated_on"]
     db.session.refresh(item)
     assert item.tonnes == 2                                            # the original record is untouched
@@ -408,7 +416,7 @@ def test_a_correction_cannot_uncover_retired_contributions(pool):
     batch = close_batch(now(), actor=pool.staff)
     pool.purchase(batch, 3)
     item = pool.invalidate(batch, 3).invalidation
-    confirm_batch(batch, actor=pool.staff)
+    confirm_batch(batch, actor=pool.staff, acknowledged=[EXCESS_TONNES])   # 3 t for 1.5 t: 1 t extra
     record_correction(item, field="tonnes", new_value=2, reason="1 t was never invalidated", actor=pool.staff)
     with pytest.raises(DomainError) as refused:
         record_correction(item, field="tonnes", new_value=1, reason="typo", actor=pool.staff)
@@ -479,7 +487,7 @@ def test_a_refund_after_retirement_turns_its_grams_into_surplus(pool):
     assert certificate_retirement(db.session.get(Contribution, kept.id)) is not None
     assert db.session.get(Batch, batch.id).owed_g == 2_500_000             # the confirmed record stays
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "contribution.refunded"))
-    assert entry.after["batch"] == "surplus"
+    assert entry.after["batch"] == "retired"
     assert refund(refunded).result == "ignored"                            # a second delivery changes nothing
 
 

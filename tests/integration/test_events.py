@@ -19,8 +19,11 @@ from werkzeug.datastructures import FileStorage
 from resident_app.extensions import db
 from resident_app.models import (AddOn, AuditEntry, Channel, Contribution, ContributionStatus, CreditType, Event,
                                  Registry, Role, User)
-from resident_app.services.batches import (InvalidationData, PurchaseData, close_batch, confirm_batch,
-                                           record_invalidation, record_purchase, store_upload, tokyo_today)
+from resident_app.services.batches import close_batch, confirm_batch
+from resident_app.services.days import tokyo_today
+from resident_app.services.invalidations import InvalidationData, record_invalidation
+from resident_app.services.purchases import PurchaseData, record_purchase
+from resident_app.services.uploads import store_upload
 from resident_app.services.event_survey import record_survey_answer
 
 from .factories import addon_form, login, make_contribution, make_user, token_from

@@ -19,7 +19,7 @@ from resident_app.extensions import db
 from resident_app.models import (AddOn, AuditEntry, Channel, Contribution, ContributionStatus, Invalidation, Role,
                                  User)
 from resident_app.models.addons import new_token
-from resident_app.services.batches import record_correction
+from resident_app.services.corrections import record_correction
 from resident_app.services.exports import contribution_rows, totals_rows
 from resident_app.services.pool import pool_figures, pool_totals_by_month
 from resident_app.services.programme import current_rate
@@ -155,7 +155,7 @@ def test_contributions_for_people_in_japanese_and_in_english(staff):
 
 def test_contributions_by_status_add_on_and_organiser(app, staff, pool):
     refunded = codes(staff, "contributions", status="refunded")
-    assert [(r["status"], r["amount_yen"], r["refunded_yen"]) for r in refunded] == [("refunded", "300", "0")]
+    assert [(r["status"], r["amount_yen"], r["refunded_yen"]) for r in refunded] == [("refunded", "300", "300")]
     assert len(codes(staff, "contributions", status="all")) == 5
     event_rows = codes(staff, "contributions", addon=str(pool.event_id))
     assert [r["addon_title_ja"] for r in event_rows] == ["環境フェスタ"]

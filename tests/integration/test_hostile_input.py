@@ -18,7 +18,7 @@ import stripe
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from resident_app.services.batches import tokyo_today
+from resident_app.services.days import tokyo_today
 
 from .factories import login, token_from
 from .world import build_world

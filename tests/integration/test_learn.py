@@ -16,10 +16,11 @@ from resident_app.learn.content import (POOL_SLOTS, ContentError, library, load_
 from resident_app.learn.markdown import GlossaryTerm, Renderer, is_safe_link, mark_japanese
 from resident_app.learn.views import pool_slots
 from resident_app.models import (AccountStatus, AddOn, AddOnKind, Channel, Contribution,
-                                 ContributionStatus, ConversionRate, Role, User, utcnow)
+                                 ContributionStatus, ConversionRate, Role, User)
 from resident_app.web.i18n import kg, number, yen
 
 from ..conftest import config_for
+from .factories import settle
 
 LANGS = ("ja", "en")
 SLUGS = sorted(library().slugs("ja"))
@@ -373,11 +374,11 @@ def make_contribution(addon: AddOn, *, quantity: int = 1, status=ContributionSta
     amount = addon.unit_price_yen * quantity
     contribution = Contribution(
         number=secrets.token_hex(6), certificate_token=secrets.token_urlsafe(16), addon=addon,
-        channel=Channel.CASH, status=status, quantity=quantity, unit_price_yen=addon.unit_price_yen,
-        amount_yen=amount, co2_g=grams_for_yen(amount, rate.yen_per_t), rate=rate, rate_yen_per_t=rate.yen_per_t,
-        idempotency_key=secrets.token_hex(16), paid_at=utcnow() if status == ContributionStatus.PAID else None)
+        channel=Channel.CASH, status=ContributionStatus.PENDING, quantity=quantity,
+        unit_price_yen=addon.unit_price_yen, amount_yen=amount, co2_g=grams_for_yen(amount, rate.yen_per_t),
+        rate=rate, rate_yen_per_t=rate.yen_per_t, idempotency_key=secrets.token_hex(16))
     db.session.add(contribution)
-    return contribution
+    return settle(contribution, status)
 
 
 def figures_table(html: str) -> list[str]:

@@ -9,77 +9,17 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import stripe
 from sqlalchemy import func, select
 
 from resident_app.extensions import db
 from resident_app.models import AddOn, AuditEntry, Contribution, StripeEvent
 from resident_app.payments.gateway import get_gateway
 from resident_app.services.programme import current_rate
-from resident_app.services.programme_content import load_demo_content
 
-from ..conftest import WEBHOOK_SECRET, csrf_token
+from ..conftest import csrf_token
+from .factories import contribution, deliver, events_for, pay, pool, session_id, signed, start
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def demo(app):
-    with app.app_context():
-        load_demo_content()
-    return app
-
-
-def pool(client) -> dict:
-    return client.get("/api/v1/pool").get_json()
-
-
-def start(client, slug="demo-bus", **form) -> str:
-    """POST the add-on form; returns the sandbox pay page URL."""
-    data = {"quantity": "1", "csrf_token": csrf_token(client, f"/a/{slug}"), **form}
-    response = client.post(f"/a/{slug}/checkout", data=data)
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return response.headers["Location"]
-
-
-def pay(pay_url: str, action: str = "pay") -> str:
-    """Press a button on the sandbox's hosted page; returns where it sends the browser."""
-    page = requests.get(pay_url, timeout=5)
-    token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
-    done = requests.post(pay_url, data={"form_token": token, "action": action}, allow_redirects=False, timeout=5)
-    assert done.status_code == 303
-    return done.headers["Location"]
-
-
-def session_id(pay_url: str) -> str:
-    return urlsplit(pay_url).path.rsplit("/", 1)[1]
-
-
-def events_for(stripe_sandbox, sid: str, kind: str) -> list[dict]:
-    found = []
-    for record in stripe_sandbox.sandbox.events(kind):
-        obj = record.event["data"]["object"]
-        if obj.get("id") == sid or obj.get("payment_intent") and sid == obj.get("payment_intent"):
-            found.append(record.event)
-    return found
-
-
-def signed(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> dict:
-    header = stripe.WebhookSignature.generate_signature_header(
-        payload, secret, timestamp=timestamp if timestamp is not None else int(time.time()))
-    return {"Stripe-Signature": header, "Content-Type": "application/json"}
-
-
-def deliver(client, event: dict, **kwargs):
-    payload = json.dumps(event)
-    return client.post("/webhooks/stripe", data=payload, headers=signed(payload, **kwargs))
-
-
-def contribution(app, sid: str) -> Contribution:
-    with app.app_context():
-        row = db.session.scalar(select(Contribution).where(Contribution.stripe_session_id == sid))
-        db.session.expunge(row)
-        return row
 
 
 def test_three_fares_paid_once_however_often_stripe_says_so(client, demo, stripe_sandbox):

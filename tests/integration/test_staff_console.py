@@ -15,7 +15,7 @@ from werkzeug.routing import FloatConverter, IntegerConverter, UUIDConverter
 from resident_app.extensions import db
 from resident_app.models import (AccountStatus, AddOnKind, Batch, BatchStatus, Contribution, Invalidation,
                                  OfflineReceipt, Role, StoredFile)
-from resident_app.services.batches import tokyo_today
+from resident_app.services.days import tokyo_today
 from resident_app.staff import admin_required
 from resident_app.staff.charts import totals_bar_figure
 from resident_app.staff.forms import range_lines, split_range, whole_number
@@ -438,9 +438,11 @@ def field_error_p(html: str) -> str:
 
 
 def test_corrections_need_a_confirmed_batch_a_readable_value_and_a_reason(app, client, pool):
-    batch_id = close(client, pool)
-    post(client, f"/staff/batches/{batch_id}/purchase", purchase_form(), content_type="multipart/form-data")
-    post(client, f"/staff/batches/{batch_id}/invalidations", invalidation_form(), content_type="multipart/form-data")
+    batch_id = close(client, pool)                                     # 900 kg: 1 t to buy
+    post(client, f"/staff/batches/{batch_id}/purchase", purchase_form(tonnes="1", total_yen="10,000"),
+         content_type="multipart/form-data")
+    post(client, f"/staff/batches/{batch_id}/invalidations", invalidation_form(tonnes="1", serial_end_1="JP-123-0001"),
+         content_type="multipart/form-data")
     response = post(client, f"/staff/batches/{batch_id}/corrections",
                     {"target": "purchase:provider", "new_value": "x", "reason": "y"})
     assert response.status_code == 409 and "is not confirmed yet" in html_of(response)

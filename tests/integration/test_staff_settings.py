@@ -11,7 +11,7 @@ from sqlalchemy import select
 from resident_app.extensions import db
 from resident_app.models import (AccountStatus, AuditEntry, Contribution, ConversionRate, FactorSet, Role,
                                  UnitPrice, User)
-from resident_app.services.batches import tokyo_today
+from resident_app.services.days import tokyo_today
 from resident_app.services.programme import current_rate, current_unit_prices
 
 from ..conftest import ROOT

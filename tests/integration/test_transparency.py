@@ -133,7 +133,7 @@ def test_corrections_show_on_the_page_and_in_the_data(app, client, pool):
 
     from resident_app.extensions import db
     from resident_app.models import Invalidation, User
-    from resident_app.services.batches import record_correction
+    from resident_app.services.corrections import record_correction
 
     with app.app_context(), force_locale("en"):
         staff = db.session.query(User).filter_by(email=pool.staff_email).one()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import logging
 
 import pytest
 import zxingcpp
@@ -59,16 +58,37 @@ def test_qr_codes_posters_and_snippets_carry_the_public_address(site):
         assert f"{BASE}/a/festa" in html and "evil.example" not in html
 
 
-def test_the_certificate_and_the_receipt_e_mail_link_to_the_public_address(site, caplog):
+class CapturingSMTP:
+    """Stands in for smtplib.SMTP: keeps what would have been sent."""
+
+    sent: list = []
+
+    def __init__(self, host, port, timeout):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send_message(self, message):
+        CapturingSMTP.sent.append(message)
+
+
+def test_the_certificate_and_the_receipt_e_mail_link_to_the_public_address(site, monkeypatch):
     owner = make_user(site, "owner@npo.example.jp")
     addon_id = make_addon(site, owner)
     contribution_id = make_contribution(site, addon_id, receipt_email="hanako@example.jp")
+    monkeypatch.setattr("resident_app.services.mail.smtplib.SMTP", CapturingSMTP)
+    CapturingSMTP.sent = []
+    site.config["MAIL_SERVER"] = "smtp.city.example.jp"
     with site.app_context():
         contribution = db.session.get(Contribution, contribution_id)
         token = contribution.certificate_token
-        with caplog.at_level(logging.INFO, logger="resident_app.services.mail"):
-            send_receipt(contribution)  # outside any request, as from the webhook's after-commit work
-    assert f"link {BASE}/c/{token}" in caplog.text
+        send_receipt(contribution)  # outside any request, as from the webhook's after-commit work
+    [message] = CapturingSMTP.sent
+    assert f"{BASE}/c/{token}" in message.get_content()
     html = site.test_client().get(f"/c/{token}", headers=EVIL).get_data(as_text=True)
     assert f"{BASE}/c/{token}" in html and "evil.example" not in html
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from resident_app.carbon.pool import (PURCHASE_DIFFERS, SAME_PLACE, SERIALS_MISMATCH, TONNES_SHORT,
+from resident_app.carbon.conversion import kept_grams
+from resident_app.carbon.pool import (EXCESS_TONNES, PURCHASE_DIFFERS, SAME_PLACE, SERIALS_MISMATCH, TONNES_SHORT,
                                       TOTAL_MISMATCH, InvalidationFacts, PurchaseFacts, SerialRange,
                                       SerialRangeError, batch_warnings, ceil_tonnes, clean_ranges,
                                       normalise_serial, parse_range, pool_balance_g, range_tonnes,
@@ -146,6 +147,48 @@ def test_batch_warnings(kwargs, codes):
 def test_warning_params_say_by_how_much():
     [short] = batch_warnings(owed_g=3_500_000, surplus_used_g=0, purchase=PURCHASE, invalidations=[_inv()])
     assert short.params == {"invalidated_t": 3, "required_t": 4, "short_g": 500_000}
-    [total] = batch_warnings(owed_g=0, surplus_used_g=0, purchase=PurchaseFacts(3, 10_000, 31_000, "x"),
+    [total] = batch_warnings(owed_g=2_500_000, surplus_used_g=0, purchase=PurchaseFacts(3, 10_000, 31_000, "x"),
                              invalidations=[])
     assert total.params["expected_yen"] == 30_000 and total.params["total_yen"] == 31_000
+
+
+@pytest.mark.parametrize("owed_g, used_g, purchased, invalidated, expected", [
+    (2_500_000, 0, 3, [], None),                          # exactly what is needed
+    (2_500_000, 0, 4, [], (4, 3, 1, 1_500_000)),          # one tonne more bought
+    (1_000_000, 0, 3, [3], (3, 1, 2, 2_000_000)),         # three where one is needed
+    (400_000, 400_000, 1, [1], (1, 0, 1, 1_000_000)),     # the surplus covered it: any tonne is extra
+    (2_500_000, 0, 3, [2, 1], None),                      # two invalidations make up the need
+])
+def test_buying_more_than_a_batch_needs_is_a_warning_that_names_the_surplus(owed_g, used_g, purchased,
+                                                                             invalidated, expected):
+    warnings = batch_warnings(owed_g=owed_g, surplus_used_g=used_g,
+                              purchase=PurchaseFacts(purchased, 10_000, purchased * 10_000, "北海道"),
+                              invalidations=[InvalidationFacts(f"p{n}", t, (SerialRange(f"A{n}-1", f"A{n}-{t}"),),
+                                                               "東京都") for n, t in enumerate(invalidated)])
+    excess = [w for w in warnings if w.code == EXCESS_TONNES]
+    if expected is None:
+        assert excess == []
+    else:
+        tonnes, required, extra, surplus = expected
+        assert [w.params for w in excess] == [{"tonnes": tonnes, "required_t": required, "extra_t": extra,
+                                               "surplus_g": surplus}]
+
+
+@pytest.mark.parametrize("co2_g, amount_yen, kept_yen, expected", [
+    (100_000, 1_000, 600, 60_000),        # ¥400 of ¥1,000 refunded: 40 % of the grams go
+    (33_333, 1_000, 999, 33_299),         # 33,299.667 rounds down: never promise more than is kept
+    (10_000, 100, 1, 100),
+    (10_000, 100, 0, 0),                  # all refunded
+    (10_000, 100, 100, 10_000),           # nothing refunded
+    (10**13, 10**10, 10**10 - 1, 10**13 - 1_000),
+])
+def test_a_partial_refund_keeps_grams_in_proportion_rounded_down(co2_g, amount_yen, kept_yen, expected):
+    kept = kept_grams(co2_g, amount_yen, kept_yen)
+    assert kept == expected
+    assert kept * amount_yen <= co2_g * kept_yen                          # the pool never owes more
+
+
+@pytest.mark.parametrize("co2_g, amount_yen, kept_yen", [(100, 0, 0), (100, 100, 101), (100, 100, -1)])
+def test_kept_grams_refuses_what_cannot_be(co2_g, amount_yen, kept_yen):
+    with pytest.raises(ValueError):
+        kept_grams(co2_g, amount_yen, kept_yen)

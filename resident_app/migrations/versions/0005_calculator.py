@@ -5,7 +5,7 @@ fills them in for the shipped default rows; the old `source` text stays as the s
 Tariffs, menus and their adjustments are seeded by `flask seed` (safe to repeat), as before.
 
 Revision ID: 0005_calculator
-Revises: 0003_pool
+Revises: 0004_ledger
 Create Date: 2026-12-01 06:22:57.502085
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_calculator'
-down_revision = '0003_pool'
+down_revision = '0004_ledger'
 branch_labels = None
 depends_on = None
 

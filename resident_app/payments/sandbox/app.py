@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .disputes import register_dispute_routes
 from .errors import ApiError, invalid
 from .objects import API_VERSION, CheckoutSession, EventRecord, IdempotencyRecord, new_id
 from .params import as_expand, as_int, decode_params, fingerprint
@@ -102,6 +103,7 @@ def create_sandbox_app(
     if debug_endpoints:
         _register_debug(app)
     _register_pay_page(app)
+    register_dispute_routes(app, lambda: get_sandbox().store, _json)
     return app
 
 

@@ -249,6 +249,7 @@ class Charge:
     billing_email: str | None
     receipt_email: str | None
     amount_refunded: int = 0
+    disputed: bool = False  # set by disputes.open_dispute
 
     @property
     def refunded(self) -> bool:
@@ -280,7 +281,7 @@ class Charge:
             "currency": self.currency,
             "customer": None,
             "description": self.description,
-            "disputed": False,
+            "disputed": self.disputed,
             "failure_code": None,
             "failure_message": None,
             "fraud_details": {},

@@ -56,6 +56,7 @@ class SandboxStore:
             self.events: dict[str, EventRecord] = {}
             self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
             self.session_by_intent: dict[str, str] = {}
+            self.disputes: dict[str, Any] = {}  # disputes.Dispute by id
 
     def now(self) -> int:
         """Current time as Stripe's integer Unix timestamps."""

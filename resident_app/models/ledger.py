@@ -1,0 +1,92 @@
+"""The pool ledger (台帳): every change to the pool as an append-only entry, and the pool row.
+
+An entry is never updated or deleted; a mistake is put right by a later entry. Its measures are
+signed, and each public total is the plain sum of one column over every entry:
+
+    paid_yen   = SUM(yen)          money from residents the pool keeps
+    co2_g      = SUM(co2_g)        grams the pool owes them
+    retired_t  = SUM(tonnes)       credits invalidated for confirmed batches
+    retired_g  = SUM(retired_g)    grams those credits cover
+    balance_g  = retired_t × 1,000,000 − retired_g   (the surplus carried forward)
+    credits_spent_yen = SUM(credits_yen)
+
+The single PoolState row (id 1) is the pool-wide lock every pool write takes first, and it keeps
+the same sums as running totals, updated in the transaction that writes the entries, so public
+figures never have to scan the contributions. `flask pool check` recounts both."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DDL, BigInteger, CheckConstraint, Enum, ForeignKey, Index, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .enums import LedgerKind
+from .types import BigKey, Grams, Tonnes, UTCDateTime, Yen, utcnow
+
+POOL_ROW_ID = 1
+
+
+class LedgerEntry(db.Model):
+    """One change to the pool: what happened, its signed measures and what it refers to."""
+
+    __tablename__ = "pool_ledger"
+    __table_args__ = (Index("ix_pool_ledger_kind_occurred_at", "kind", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigKey, primary_key=True)  # the sequence number
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When it happened: the payment, the day cash was received, the invalidation date. Usually the
+    # same as recorded_at; cash counted late keeps the day it was received (months follow it).
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[LedgerKind] = mapped_column(
+        Enum(LedgerKind, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]))
+    yen: Mapped[Yen] = mapped_column(default=0)
+    co2_g: Mapped[Grams] = mapped_column(default=0)
+    retired_g: Mapped[Grams] = mapped_column(default=0)
+    tonnes: Mapped[Tonnes] = mapped_column(default=0)
+    credits_yen: Mapped[Yen] = mapped_column(default=0)
+    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contributions.id"), nullable=True, index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), nullable=True, index=True)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("credit_purchases.id"), nullable=True)
+    invalidation_id: Mapped[int | None] = mapped_column(ForeignKey("invalidations.id"), nullable=True)
+    correction_id: Mapped[int | None] = mapped_column(ForeignKey("invalidation_corrections.id"), nullable=True)
+
+
+# The database itself refuses to change an entry (migration 0004_ledger creates the same triggers).
+APPEND_ONLY = {
+    "sqlite": ("CREATE TRIGGER pool_ledger_append_only BEFORE UPDATE ON pool_ledger "
+               "BEGIN SELECT RAISE(ABORT, 'pool_ledger is append-only: add a correcting entry'); END",),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION pool_ledger_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'pool_ledger is append-only: add a correcting entry'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER pool_ledger_append_only BEFORE UPDATE ON pool_ledger "
+        "FOR EACH ROW EXECUTE FUNCTION pool_ledger_append_only()"),
+}
+for _dialect, _statements in APPEND_ONLY.items():
+    for _statement in _statements:
+        event.listen(LedgerEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+class PoolState(db.Model):
+    """The one pool row: the lock pool writes take, and the ledger's running totals."""
+
+    __tablename__ = "pool_state"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        # The last line of defence (the services check first): the tonnes retired always cover the
+        # grams they retired, so the carried balance is never negative; and nothing is retired
+        # that was not paid for.
+        CheckConstraint("retired_t * 1000000 >= retired_g", name="balance_not_negative"),
+        CheckConstraint("retired_g >= 0 AND co2_g >= retired_g", name="retired_within_paid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    entries: Mapped[int] = mapped_column(BigInteger, default=0)         # how many ledger entries
+    last_entry_id: Mapped[int] = mapped_column(BigInteger, default=0)   # the ledger's head
+    contributions: Mapped[int] = mapped_column(BigInteger, default=0)   # counted: in less out for good
+    paid_yen: Mapped[Yen] = mapped_column(default=0)
+    co2_g: Mapped[Grams] = mapped_column(default=0)
+    retired_g: Mapped[Grams] = mapped_column(default=0)
+    retired_t: Mapped[Tonnes] = mapped_column(default=0)
+    credits_yen: Mapped[Yen] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
