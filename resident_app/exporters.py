@@ -194,11 +194,14 @@ ADDON_COLUMNS = (
 )
 ORGANISATION = Column("organisation", _l("Organiser"), width=24)
 CO2 = Column("co2_g", _l("CO2 (kg)"), GRAMS)
+REFUNDED_YEN = Column("refunded_yen", _l("Refunded (yen)"), YEN)
+# Grams a (partial) refund took back: the pool owes co2_g − refunded_g, as its ledger says.
+REFUNDED_CO2 = Column("refunded_g", _l("Refunded CO2 (kg)"), GRAMS)
 CONTRIBUTIONS = Export(
     "contributions", _l("Contributions"),
     _l("One row per contribution: number, times paid and created, status, channel, add-on, organiser, "
-       "quantity, yen, refunded yen, CO2, the rate applied, the batch and the name the resident chose to "
-       "show. No e-mail addresses or payment ids."),
+       "quantity, yen, refunded yen, CO2 and the CO2 a refund took back, the rate applied, the batch and "
+       "the name the resident chose to show. No e-mail addresses or payment ids."),
     columns=(
         Column("number", _l("Contribution number"), width=16),
         Column("paid_at", _l("Paid at (Japan time)"), DATETIME),
@@ -211,8 +214,9 @@ CONTRIBUTIONS = Export(
         Column("quantity", _l("Quantity"), NUMBER),
         Column("unit_price_yen", _l("Unit price (yen)"), YEN),
         Column("amount_yen", _l("Amount (yen)"), YEN),
-        Column("refunded_yen", _l("Refunded (yen)"), YEN),
+        REFUNDED_YEN,
         CO2,
+        REFUNDED_CO2,
         Column("rate_yen_per_t", _l("Rate (yen per t-CO2)"), YEN),
         Column("batch_number", _l("Batch"), width=14),
         Column("display_name", _l("Name shown on the certificate"), width=20),
@@ -299,14 +303,17 @@ AUDIT = Export(
 )
 ADDON_CONTRIBUTIONS = Export(
     "addon_contributions", _l("Contributions to this add-on"),
-    _l("One row per paid or refunded contribution: number, time paid, quantity, yen, CO2, status and the "
-       "name the resident chose to show. Nothing else about the people who paid."),
+    _l("One row per paid or refunded contribution: number, time paid, quantity, yen and CO2 with what "
+       "refunds took back, status and the name the resident chose to show. Nothing else about the people "
+       "who paid."),
     columns=(
         Column("number", _l("Contribution number"), width=16),
         Column("paid_at", _l("Paid at (Japan time)"), DATETIME),
         Column("quantity", _l("Quantity"), NUMBER),
         Column("amount_yen", _l("Amount (yen)"), YEN),
+        REFUNDED_YEN,
         CO2,
+        REFUNDED_CO2,
         Column("status", _l("Status"), CODE, CONTRIBUTION_STATUS_LABELS),
         Column("display_name", _l("Name shown on the certificate"), width=20),
     ),

@@ -68,13 +68,15 @@ def contribution_rows(where: ContributionFilter = ContributionFilter(), *,
                       programme_name: str | None = None) -> Iterator[Row]:
     """One row per contribution, oldest first: number, paid_at, created_at, status, channel, addon
     id, slug, titles ja and en, kind, organiser id, organisation, quantity, unit price, amount,
-    refunded yen, grams, rate, batch number, display name. No e-mail address, no payment ids."""
+    refunded yen, grams, refunded grams, rate, batch number, display name. No e-mail address, no
+    payment ids."""
     moment = func.coalesce(Contribution.paid_at, Contribution.created_at)
     query = (
         select(Contribution.number, Contribution.paid_at, Contribution.created_at, Contribution.status,
                Contribution.channel, AddOn.id, AddOn.slug, AddOn.title_ja, AddOn.title_en, AddOn.kind, User.id,
                _organisation(programme_name), Contribution.quantity, Contribution.unit_price_yen,
-               Contribution.amount_yen, Contribution.refunded_yen, Contribution.co2_g, Contribution.rate_yen_per_t,
+               Contribution.amount_yen, Contribution.refunded_yen, Contribution.co2_g, Contribution.refunded_g,
+               Contribution.rate_yen_per_t,
                Batch.number, Contribution.display_name)
         .join(AddOn, AddOn.id == Contribution.addon_id)
         .join(User, User.id == AddOn.owner_id)
@@ -99,9 +101,11 @@ def contribution_rows(where: ContributionFilter = ContributionFilter(), *,
 
 def addon_contribution_rows(addon_id: int) -> Iterator[Row]:
     """One add-on's paid and refunded contributions for its organiser, oldest first: number,
-    paid_at, quantity, amount_yen, co2_g, status, display_name. Nothing else about the person."""
+    paid_at, quantity, amount_yen, refunded_yen, co2_g, refunded_g, status, display_name. Nothing else
+    about the person."""
     query = (select(Contribution.number, Contribution.paid_at, Contribution.quantity, Contribution.amount_yen,
-                    Contribution.co2_g, Contribution.status, Contribution.display_name)
+                    Contribution.refunded_yen, Contribution.co2_g, Contribution.refunded_g, Contribution.status,
+                    Contribution.display_name)
              .where(Contribution.addon_id == addon_id, Contribution.status.in_(ORGANISER_STATUSES))
              .order_by(Contribution.paid_at, Contribution.id))
     with db.session.connection().execute(query.execution_options(yield_per=CHUNK_ROWS)) as rows:

@@ -14,7 +14,7 @@ from resident_app.extensions import db
 from .factories import login, make_addon, make_contribution, make_user
 
 EN = {"Accept-Language": "en"}
-HEADER = ["number", "paid_at", "quantity", "amount_yen", "co2_g", "status", "display_name"]
+HEADER = ["number", "paid_at", "quantity", "amount_yen", "refunded_yen", "co2_g", "refunded_g", "status", "display_name"]
 
 
 @pytest.fixture
@@ -60,8 +60,8 @@ def test_csv_rows_are_the_owners_paid_and_refunded_contributions_only(exported):
     first = dict(zip(HEADER, rows[1]))
     assert first["paid_at"] == "2026-12-02T08:30:05+09:00"  # Asia/Tokyo, ISO 8601
     assert (first["quantity"], first["amount_yen"], first["co2_g"], first["status"]) == ("2", "600", "60000", "paid")
-    assert rows[2][6] == "山田 花子"
-    assert rows[3][5] == "refunded"
+    assert rows[2][8] == "山田 花子"
+    assert rows[3][7] == "refunded"
     text = response.data.decode("utf-8-sig")
     assert "Someone else" not in text and "resident@example.jp" not in text and "@example" not in text
 
@@ -69,13 +69,13 @@ def test_csv_rows_are_the_owners_paid_and_refunded_contributions_only(exported):
 def test_csv_neutralises_formulas(exported):
     _, response = exported
     rows = rows_of(response)
-    assert rows[1][6] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
-    assert rows[3][6] == "'@SUM(1+1)"
+    assert rows[1][8] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert rows[3][8] == "'@SUM(1+1)"
 
 
 def test_csv_paid_amounts_equal_the_page_totals(app, client, exported):
     addon, response = exported
-    paid = [dict(zip(HEADER, r)) for r in rows_of(response)[1:] if r[5] == "paid"]
+    paid = [dict(zip(HEADER, r)) for r in rows_of(response)[1:] if r[7] == "paid"]
     html = client.get(f"/organiser/addons/{addon}", headers=EN).get_data(as_text=True)
     units = int(re.search(r'id="total-units">([\d,]+)<', html).group(1).replace(",", ""))
     yen = int(re.search(r'id="total-yen">¥([\d,]+)<', html).group(1).replace(",", ""))
@@ -101,11 +101,12 @@ def test_headers_and_statuses_in_the_organisers_language(client, exported):
     addon, response = exported
     finish(response)
     ja = rows_of(client.get(f"/organiser/addons/{addon}/contributions", headers={"Accept-Language": "ja"}))
-    assert ja[0] == ["参加番号", "支払日時（日本時間）", "口数", "金額（円）", "CO2（kg）", "状態", "参加証に表示する名前"]
-    assert ja[1][1:6] == ["2026-12-02 08:30:05", "2", "600", "60.000", "支払済み"]
-    assert ja[3][5] == "返金済み"
+    assert ja[0] == ["参加番号", "支払日時（日本時間）", "口数", "金額（円）", "返金額（円）", "CO2（kg）", "返金で戻したCO2（kg）", "状態",
+                     "参加証に表示する名前"]
+    assert ja[1][1:8] == ["2026-12-02 08:30:05", "2", "600", "0", "60.000", "0.000", "支払済み"]
+    assert ja[3][7] == "返金済み"
     en = rows_of(client.get(f"/organiser/addons/{addon}/contributions", headers=EN))
-    assert en[0][0] == "Contribution number" and en[3][5] == "Refunded"
+    assert en[0][0] == "Contribution number" and en[3][7] == "Refunded"
 
 
 def test_xlsx_and_shift_jis_for_the_organiser(client, exported):
@@ -114,12 +115,12 @@ def test_xlsx_and_shift_jis_for_the_organiser(client, exported):
     response = client.get(f"/organiser/addons/{addon}/contributions?format=xlsx", headers=EN)
     assert response.status_code == 200 and response.headers["Content-Disposition"].endswith('.xlsx')
     sheet = load_workbook(io.BytesIO(response.data)).active
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:G4"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:I4"
     assert sheet["B2"].value == datetime(2026, 12, 2, 8, 30, 5) and sheet["B2"].is_date
-    assert sheet["G2"].value == "=HYPERLINK(\"http://evil.example\",\"x\")" and sheet["G2"].data_type == "s"
+    assert sheet["I2"].value == "=HYPERLINK(\"http://evil.example\",\"x\")" and sheet["I2"].data_type == "s"
     sjis = client.get(f"/organiser/addons/{addon}/contributions?encoding=cp932", headers=EN)
     assert sjis.content_type == "text/csv; charset=Shift_JIS"
-    assert list(csv.reader(io.StringIO(sjis.data.decode("cp932"))))[2][6] == "山田 花子"
+    assert list(csv.reader(io.StringIO(sjis.data.decode("cp932"))))[2][8] == "山田 花子"
 
 
 def test_shift_jis_sends_the_organiser_back_to_the_page_with_a_warning(app, client, exported):
@@ -131,5 +132,5 @@ def test_shift_jis_sends_the_organiser_back_to_the_page_with_a_warning(app, clie
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert "1 character in this file cannot be written in Shift_JIS." in html and 'id="total-units"' in html
     sent = client.get(f"/organiser/addons/{addon}/contributions?encoding=cp932&replace=1&variant=codes")
-    assert ["OC-2026-000009", "〓 みどり"] in [[r[0], r[6]] for r in csv.reader(io.StringIO(sent.data.decode("cp932")))]
+    assert ["OC-2026-000009", "〓 みどり"] in [[r[0], r[8]] for r in csv.reader(io.StringIO(sent.data.decode("cp932")))]
     assert client.get(f"/organiser/addons/{addon}/contributions?format=pdf", headers=EN).status_code == 422

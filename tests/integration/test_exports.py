@@ -261,7 +261,7 @@ def test_xlsx_for_people_has_formats_widths_a_frozen_filtered_header(staff):
     assert 'filename="contributions-all-' in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet.title == "オフセット参加"
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:T{sheet.max_row}"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:U{sheet.max_row}"
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["参加番号", "支払日時（日本時間）", "受付日時（日本時間）"] and all(c.font.b for c in sheet[1])
     column = {name: index + 1 for index, name in enumerate(header)}

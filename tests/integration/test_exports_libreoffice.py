@@ -52,8 +52,8 @@ def test_exports_open_in_libreoffice_with_dates_widths_frozen_header_and_japanes
     book, utf8, sjis = json.loads(run.stdout)
 
     header = [c["text"] for c in book["cells"][0]]
-    assert header[:3] == ["参加番号", "支払日時（日本時間）", "受付日時（日本時間）"] and len(header) == 20
-    assert book["frozen"] is True and book["autofilter"] == [1, 7, 20]
+    assert header[:3] == ["参加番号", "支払日時（日本時間）", "受付日時（日本時間）"] and len(header) == 21
+    assert book["frozen"] is True and book["autofilter"] == [1, 7, 21]
     column = {name: i for i, name in enumerate(header)}
     rows = [{name: row[i] for name, i in column.items()} for row in book["cells"][1:]]
     bus = next(r for r in rows if r["口数"]["text"] == "120")
