@@ -35,7 +35,7 @@ PRICE_YEN = 100
 GRAMS_PER_FARE = 10_000    # ¥100 at the demo rate of ¥10,000 per tonne
 ADDRESS = "203.0.113.7"    # the venue's one public address
 DEADLINE_SECONDS = 120
-ORGANISER = ("organiser@example.jp", "demo-organiser-2026")
+ORGANISER_EMAIL = "organiser@example.jp"  # the demo organiser (flask seed --demo)
 
 
 @dataclass
@@ -91,7 +91,7 @@ def crowd(stack: Stack, residents: int, arrival_seconds: float, viewers: int) ->
     # One log-in shared by every screen: a log-in ends the account's other sessions (by design), so
     # the screens are tabs and displays of one signed-in browser; each poll costs the server the same.
     organiser = Resident(stack.app_url, address="198.51.100.1")
-    organiser.log_in(organiser.open_login(), *ORGANISER)
+    organiser.log_in(organiser.open_login(), ORGANISER_EMAIL, stack.demo_passwords[ORGANISER_EMAIL])
     addon_id = stack.addon_id(SLUG)
 
     def watch(index: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import selectors
 import signal
@@ -205,6 +206,8 @@ class Stack:
     sandbox: subprocess.Popen | None = None
     relay: TcpRelay | None = None
     processes: list[subprocess.Popen] = field(default_factory=list)
+    # The demo accounts' passwords, as `flask seed --demo` printed them once (they are random).
+    demo_passwords: dict[str, str] = field(default_factory=dict)
 
     def flask(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run a `flask` command against this site's settings and database."""
@@ -395,7 +398,8 @@ def start_stack(base_database_url: str, name: str, *, workers: int = 4, relay_da
                   webhook_secret=webhook_secret, env=env, log_dir=log_dir, relay=relay)
     try:
         stack.flask("db", "upgrade")
-        stack.flask("seed", *(["--demo"] if demo else []))
+        seeded = stack.flask("seed", *(["--demo"] if demo else []))
+        stack.demo_passwords = dict(re.findall(r"demo account (\S+) password: (\S+)", seeded.stdout))
         stack.sandbox = subprocess.Popen(
             [sys.executable, "-m", "resident_app.payments.sandbox", "--port", str(sandbox_port),
              "--webhook-url", f"{app_url}/webhooks/stripe", "--debug-endpoints",

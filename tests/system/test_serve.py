@@ -109,6 +109,7 @@ def test_the_production_section_of_the_readme_serves_the_site(postgres_url):
             serve.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait(30)  # reap it: an unreaped child is a ResourceWarning (an error here) at collection
         log.close()
         clear_redis_prefix(redis_url(), prefix)
         drop_database(database_url)
