@@ -23,7 +23,9 @@ from .web.openapi import COUNT, DATETIME, INTEGER, TEXT, array, obj, ok, operati
 bp = Blueprint("transparency", __name__)
 
 REPORT = obj({
-    "generated_at": DATETIME, "units": obj({"money": TEXT, "co2": TEXT, "credits": TEXT}),
+    "generated_at": DATETIME,
+    "ledger": obj({"head": COUNT, "entries": COUNT, "csv": TEXT, "json": TEXT}),
+    "units": obj({"money": TEXT, "co2": TEXT, "credits": TEXT}),
     "pool": {"type": "object"}, "retired_contributions_g": COUNT, "awaiting_g": COUNT, "credits_spent_yen": COUNT,
     "months": array(obj({"month": TEXT, "contributions": COUNT, "paid_yen": COUNT, "co2_g": COUNT,
                          "invalidated_t": COUNT})),
@@ -31,6 +33,11 @@ REPORT = obj({
     "batches": array({"type": "object", "required": ["number", "invalidations"]}),
     "rates": array(obj({"effective_from": DATETIME, "yen_per_t": INTEGER, "reason": TEXT})),
 })
+
+LEDGER = obj({"head": COUNT, "units": {"type": "object", "additionalProperties": TEXT},
+              "columns": array(TEXT),
+              "entries": array({"type": "object",
+                                "additionalProperties": {"type": ["string", "integer", "null"]}})})
 
 PROGRAMME_LABELS = {
     "community_bus": _l("Community bus"),
@@ -117,6 +124,8 @@ def ledger_csv():
 
 
 @bp.get("/transparency/ledger.json")
+@operation("The pool ledger as open data, every entry up to the head", tags=("open data",), responses={
+    200: ok("The head, the units, the column names and one object per entry, oldest first", LEDGER)})
 def ledger_json():
     """The same entries as JSON, streamed."""
     response = Response(stream_with_context(ledger_json_chunks(ledger_head())), mimetype="application/json")

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..carbon import reference
 from ..carbon.comparison import UNITS as COMPARED_UNITS
-from ..carbon.municipalities import is_municipality_code
+from ..carbon.municipalities import is_municipality_code, municipalities
 from ..carbon.sources import (API_FIELDS, BILL_SOURCES, MAX_HOUSEHOLD_SIZE_INPUT, PERIOD_MONTHS, SOURCES,
                               InputError, bound_for, parse_household_size, parse_period)
 from ..carbon.tariffs import CONTRACT_AMPERES
@@ -56,12 +56,14 @@ FOOTPRINT_REQUEST = {
            "household_size": {"type": "integer", "minimum": 1, "maximum": MAX_HOUSEHOLD_SIZE_INPUT},
            "contract_ampere": {"type": "integer", "enum": list(CONTRACT_AMPERES)},
            "electricity_menu": {"type": ["string", "null"]},
-           "municipality_code": {"type": ["string", "null"], "pattern": "^[0-9]{6}$"},
+           "municipality_code": {"type": ["string", "null"], "enum": [*sorted(municipalities()), None]},
            **_quantities("year")},
           optional=(*API_FIELDS.values(), *BILL_FIELDS.values(), "contract_ampere", "electricity_menu",
                     "municipality_code")),
     "allOf": [{"if": {"properties": {"period": {"const": "month"}}},
-               "then": {"properties": _quantities("month")}}],
+               "then": {"properties": _quantities("month")}},
+              # A quantity or its bill, never both (the bill is read through the tariff into the quantity).
+              *({"not": {"required": [API_FIELDS[s], BILL_FIELDS[s]]}} for s in BILL_SOURCES)],
 }
 GRAMS_BY_KEY = {"type": "object", "additionalProperties": INTEGER}
 FOOTPRINT = obj({
@@ -74,7 +76,7 @@ FOOTPRINT = obj({
     "estimated_quantities": obj({name: NUMBER for name in ESTIMATE_FIELDS.values()},
                                 optional=tuple(ESTIMATE_FIELDS.values())),
     "actions": array(obj({"key": TEXT, "end_use": TEXT, "source": TEXT, "saving_g_per_year": COUNT,
-                          "saving_yen_per_year": COUNT, "by_source_g_per_year": GRAMS_BY_KEY})),
+                          "saving_yen_per_year": INTEGER, "by_source_g_per_year": GRAMS_BY_KEY})),
     "comparison": obj({
         "basis": TEXT, "region": TEXT, "household_size": COUNT,
         "averages": {"type": "object", "additionalProperties": NUMBER},
@@ -171,10 +173,10 @@ def _read(payload: dict, errors: dict[str, str]) -> CalculatorInput:
     else:
         data.contract_ampere = parse_ampere(ampere, ampere_errors)
     errors.update({name: error_message(err) for name, err in ampere_errors.items()})
-    menu = payload.get("electricity_menu", UNKNOWN)
-    if menu is None:
+    menu = payload.get("electricity_menu")
+    if menu is None or menu == UNKNOWN:  # "I don't know": the factor set's electricity factor, as on the form
         menu = UNKNOWN
-    if not isinstance(menu, str) or menu_by_key(menu) is None:
+    elif not isinstance(menu, str) or menu_by_key(menu) is None:
         errors["electricity_menu"] = error_message(InputError("unknown_menu"))
     else:
         data.electricity_menu = menu

@@ -165,7 +165,7 @@ def read_event_inputs(payload: Mapping[str, object], *, text_numbers: bool = Fal
             _check_travel(reader, name, travel[name])
     if reader.problems:
         raise EventInputError(reader.problems)
-    assert participants is not None
+    assert participants is not None  # nosec B101 - narrows the type; reader.problems raised above when missing
     return EventInputs(
         participants=int(participants), staff=int(staff or 0), days=int(days or 1),
         venue_electricity_kwh=quantities["venue_electricity_kwh"], venue_hours=quantities["venue_hours"],

@@ -177,7 +177,7 @@ class GasTariff:
             miss = abs(table.basic_yen + self._unit(table) * clamped - bill_yen)
             if best is None or miss < best[0]:
                 best = (miss, clamped, table)
-        assert best is not None
+        assert best is not None  # nosec B101 - narrows the type; a schedule always has at least one table
         return tenth(best[1]), best[2]
 
     def marginal_yen_per_m3(self, m3: Decimal) -> Decimal:

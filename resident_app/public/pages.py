@@ -27,7 +27,8 @@ from .labels import (ACTION_MODELS, ARCHETYPE_LABELS, END_USE_LABELS, FUEL_LABEL
 
 ONE_YEAR = 365 * 24 * 3600
 HEALTH = obj({"status": {"type": "string", "enum": ["ok", "unavailable"]},
-              "database": {"type": "string", "enum": ["ok", "unreachable"]}})
+              "database": {"type": "string", "enum": ["ok", "unreachable"]},
+              "redis": {"type": "string", "enum": ["ok", "unreachable", "not used"]}})
 
 
 @bp.get("/")

@@ -215,7 +215,7 @@ def record_event_transfer(event: Event, *, amount_yen: int | None, received_on: 
     problem = _amount_error(amount_yen)
     if problem:
         raise InvalidInput({"amount_yen": problem})
-    assert amount_yen is not None
+    assert amount_yen is not None  # nosec B101 - narrows the type; _amount_error refused None above
     addon = _topup_addon(event, actor_name(staff), amount_yen)
     try:
         return record_offline_contribution(addon, quantity=1, channel=Channel.BANK_TRANSFER, received_on=received_on,

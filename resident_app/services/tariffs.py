@@ -189,7 +189,7 @@ def _add_schedule(key: str, kind: str, schedule: dict, errors: dict[str, str], e
         errors["effective_from"] = _l("This tariff already has prices from that date.")
     if errors:
         raise InvalidInput(errors)
-    assert template is not None and effective_from is not None
+    assert template is not None and effective_from is not None  # nosec B101 - narrows the type; errors raised above
     row = Tariff(key=key, kind=kind, name_ja=template.name_ja, name_en=template.name_en,
                  effective_from=effective_from, schedule=schedule, confidence=confidence,
                  staff_note=staff_note.strip(), created_by=actor)
@@ -222,7 +222,7 @@ def set_adjustment(kind: str, *, starts_on: date | None, yen_per_unit: Decimal |
         errors["yen_per_unit"] = _l("Enter an amount between -100 and 100 yen with at most four decimals.")
     if errors:
         raise InvalidInput(errors)
-    assert starts_on is not None and yen_per_unit is not None
+    assert starts_on is not None and yen_per_unit is not None  # nosec B101 - narrows the type; errors raised above
     key = ADJUSTMENT_KINDS[kind]
     row = db.session.scalar(select(TariffAdjustment).where(
         TariffAdjustment.kind == kind, TariffAdjustment.tariff_key == key, TariffAdjustment.starts_on == starts_on))

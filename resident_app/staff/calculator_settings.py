@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -73,6 +73,8 @@ def _values() -> dict[str, str]:
 @bp.post("/settings/tariffs/<kind>")
 def settings_tariff_add(kind: str):
     """A new price list for TEPCO 従量電灯B (kind=electricity) or Tokyo Gas (kind=city_gas) from a date."""
+    if kind not in ("electricity", "city_gas"):
+        abort(404)
     prefix = "tariff_" if kind == "electricity" else "gas_"
     values = _values()
     try:

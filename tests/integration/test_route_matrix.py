@@ -92,12 +92,25 @@ ROUTES: dict[str, Row] = {
     "GET /transparency.csv": Row(everyone(200)),
     "GET /transparency.json": Row(everyone(200)),
     "GET /static/<path:filename>": Row(everyone(200), args={"filename": "static_file"}),
+    "GET /transparency/ledger.csv": Row(everyone(200)),
+    "GET /transparency/ledger.json": Row(everyone(200)),
+    "GET /statistics/municipalities": Row(everyone(200)),
+    "GET /favicon.ico": Row(everyone(200)),
+    "GET /apple-touch-icon.png": Row(everyone(200)),
+    "GET /manifest.webmanifest": Row(everyone(200)),
+    "GET /robots.txt": Row(everyone(200)),
+    # events: the public page and the participants' travel survey
+    "GET /e/<slug>": Row(everyone(200), args={"slug": "event_slug"}),
+    "GET /s/<slug>": Row(everyone(200), args={"slug": "event_slug"}),
+    "POST /s/<slug>": Row(everyone(422), args={"slug": "event_slug"}),     # no answer given
     # the JSON API and Stripe
     "GET /api/v1/addons": Row(everyone(200)),
     "GET /api/v1/factors": Row(everyone(200)),
     "GET /api/v1/pool": Row(everyone(200)),
     "GET /api/v1/openapi.json": Row(everyone(200)),
+    "GET /api/v1/electricity-menus": Row(everyone(200)),
     "POST /api/v1/footprint": Row(everyone(400), csrf_exempt=JSON_API),
+    "POST /api/v1/event-estimate": Row(everyone(400), csrf_exempt=JSON_API),
     "POST /webhooks/stripe": Row(everyone(400), csrf_exempt="Stripe's webhook: no cookie comes with it; the "
                                                             "signature of the raw body is what it is checked by"),
     # accounts
@@ -119,8 +132,30 @@ ROUTES: dict[str, Row] = {
     "GET /organiser/addons/<int:addon_id>/qr.png": Row(organisers(200, others=404)),
     "GET /organiser/addons/<int:addon_id>/qr.svg": Row(organisers(200, others=404)),
     "GET /organiser/addons/<int:addon_id>/poster": Row(organisers(200, others=404)),
-    "GET /organiser/addons/<int:addon_id>/contributions.csv": Row(organisers(200, others=404)),
     "GET /organiser/addons/<int:addon_id>/certificate": Row(organisers(200, others=404)),
+    "GET /organiser/addons/<int:addon_id>/contributions": Row(organisers(200, others=404)),
+    "GET /organiser/addons/<int:addon_id>/tally": Row(organisers(303, others=404)),  # without htmx: the add-on page
+    # events (staff see every event; another organiser's event is a 404 like a missing one)
+    "GET /organiser/events": Row(organisers(200)),
+    "GET /organiser/events/new": Row(organisers(200)),
+    "POST /organiser/events/new": Row(organisers(422)),
+    "GET /organiser/events/<int:event_id>": Row(organisers(200, others=404)),
+    "GET /organiser/events/<int:event_id>/edit": Row(organisers(200, others=404)),
+    "POST /organiser/events/<int:event_id>/edit": Row(organisers(422, others=404)),
+    "GET /organiser/events/<int:event_id>/estimate": Row(organisers(200, others=404)),
+    "POST /organiser/events/<int:event_id>/estimate": Row(organisers(422, others=404)),
+    "POST /organiser/events/<int:event_id>/estimate/preview": Row(organisers(200, others=404)),
+    "GET /organiser/events/<int:event_id>/actuals": Row(organisers(200, others=404)),
+    "POST /organiser/events/<int:event_id>/actuals": Row(organisers(422, others=404)),
+    "POST /organiser/events/<int:event_id>/topup": Row(organisers(303, others=404)),  # no actuals yet: to them
+    # Money received outside Stripe is recorded by staff only; the owner is told so (403).
+    "POST /organiser/events/<int:event_id>/transfer": Row({**organisers(422, others=404), "organiser": 403}),
+    "GET /organiser/events/<int:event_id>/report": Row(organisers(200, others=404)),
+    "GET /organiser/events/<int:event_id>/survey": Row(organisers(302, others=404)),  # the event page's survey part
+    "GET /organiser/events/<int:event_id>/survey/qr.png": Row(organisers(200, others=404)),
+    "GET /organiser/events/<int:event_id>/survey/qr.svg": Row(organisers(200, others=404)),
+    "POST /organiser/events/<int:event_id>/survey/state": Row(organisers(303, others=404)),
+    "POST /organiser/events/<int:event_id>/survey/origins": Row(organisers(303, others=404)),
     # the staff console
     "GET /staff/": Row(staff_only(200)),
     "GET /staff/batches": Row(staff_only(200)),
@@ -137,10 +172,17 @@ ROUTES: dict[str, Row] = {
     "POST /staff/contributions/offline": Row(staff_only(422)),
     "GET /staff/files/<int:file_id>": Row(staff_only(200)),
     "GET /staff/exports": Row(staff_only(200)),
-    "GET /staff/exports/contributions": Row(staff_only(200)),
-    "GET /staff/exports/totals": Row(staff_only(200)),
-    "GET /staff/exports/batches": Row(staff_only(200)),
     "GET /staff/settings": Row(staff_only(200)),
+    "GET /staff/settings/event-factors": Row(staff_only(200)),
+    "GET /staff/settings/municipal-statistics.csv": Row(staff_only(200)),
+    "POST /staff/settings/averages": Row(staff_only(422)),
+    "POST /staff/settings/averages/use": Row(staff_only(303)),  # nothing chosen: a message
+    "POST /staff/settings/electricity-menus": Row(staff_only(422)),
+    "POST /staff/settings/tariff-adjustments": Row(staff_only(422)),
+    "POST /staff/settings/tariffs/<kind>": Row(staff_only(422), args={"kind": "tariff_kind"}),
+    "GET /staff/reviews": Row(staff_only(200)),
+    "POST /staff/contributions/<int:contribution_id>/resolve": Row(staff_only(422)),
+    "POST /staff/exports/<identifier>": Row(staff_only(200), args={"identifier": "export_identifier"}),  # the file
     "POST /staff/settings/rate": Row(staff_only(422)),
     "POST /staff/settings/factor-sets": Row(staff_only(422)),
     "GET /staff/settings/factor-sets/<int:set_id>.csv": Row(staff_only(200)),
@@ -151,7 +193,6 @@ ROUTES: dict[str, Row] = {
     "POST /staff/users/<int:user_id>/suspend": Row(staff_only(303), args={"user_id": "target_user_id"}),
     "POST /staff/users/new": Row(admin_only(422)),
     "GET /staff/audit": Row(admin_only(200)),
-    "GET /staff/audit.csv": Row(admin_only(200)),
 }
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -4,7 +4,7 @@ certificate. Returns ids, tokens and e-mail addresses, never ORM objects."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -13,6 +13,8 @@ from resident_app.models import (AccountStatus, AddOn, AddOnKind, Batch, Contrib
                                  Role, User)
 from resident_app.services.batches import close_batch
 from resident_app.services.calculations import calculate, parse_form, save_result
+from resident_app.carbon.event_input import read_event_inputs
+from resident_app.services.events import EventData, create_event, save_estimate
 from resident_app.services.factors import active_factor_set
 from resident_app.services.programme import current_rate, current_unit_prices
 from resident_app.services.programme_content import HOUSEHOLD_SLUG
@@ -44,7 +46,11 @@ class World:
     pending_user_id: int             # an organiser waiting for approval
     target_user_id: int              # an active organiser staff may suspend
     saved_token: str                 # a saved calculator result
+    event_id: int                    # the organiser's event, estimated, nothing paid yet
+    event_slug: str                  # its public page and travel survey
     learn_slug: str = "credits"
+    tariff_kind: str = "electricity"
+    export_identifier: str = "contributions"
 
 
 def build_world(app, tmp_path) -> World:
@@ -67,6 +73,12 @@ def build_world(app, tmp_path) -> World:
         rate = current_rate()
         entered = parse_form({"electricity": "300"}, [])
         saved = save_result(calculate(entered, factor_set, rate.yen_per_t if rate else None))
+        organiser = db.session.scalar(select(User).where(User.email == pool.organiser_email))
+        festival = create_event(EventData(name_ja="区民まつり", starts_on=date(2027, 5, 3), ends_on=date(2027, 5, 4),
+                                          venue="区民広場", municipality_code="131016", expected_participants=200),
+                                actor=organiser)
+        save_estimate(festival, read_event_inputs({"participants": 200, "days": 2, "participant_travel": [
+            {"mode": "rail", "one_way_km": 12, "share_percent": 100}]}), share_percent=100, actor=organiser)
         return World(
             emails={"organiser": pool.organiser_email, "other_organiser": OTHER_ORGANISER, "staff": pool.staff_email,
                     "admin": ADMIN, "pending_organiser": PENDING_ORGANISER},
@@ -74,4 +86,4 @@ def build_world(app, tmp_path) -> World:
             batch_id=confirmed.id, open_batch_id=open_batch.id, invalidation_id=invalidation.id,
             contribution_id=contribution.id, certificate_token=contribution.certificate_token,
             file_id=invalidation.notice_file_id, set_id=factor_set.id, pending_user_id=pending.id,
-            target_user_id=target.id, saved_token=saved.token)
+            target_user_id=target.id, saved_token=saved.token, event_id=festival.id, event_slug=festival.slug)

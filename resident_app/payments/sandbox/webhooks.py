@@ -67,7 +67,7 @@ class WebhookDispatcher:
         self.policy = policy or RetryPolicy()
         self.drop_percent = drop_percent
         self.workers = max(1, workers)
-        self._random = random.Random()
+        self._random = random.Random()  # nosec B311 - chooses which test webhooks to drop, not a secret
         # The queue shares the store's lock, so event state and schedule always agree.
         self._cond = threading.Condition(store.lock)
         self._queue: list[tuple[float, int, str, int]] = []  # (due, seq, event id, schedule token)
