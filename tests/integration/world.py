@@ -66,7 +66,7 @@ def build_world(app, tmp_path) -> World:
         factor_set = active_factor_set() or db.session.scalar(select(FactorSet))
         rate = current_rate()
         entered = parse_form({"electricity": "300"}, [])
-        saved = save_result(calculate(entered, factor_set, rate.yen_per_t if rate else None))
+        saved, _delete_key = save_result(calculate(entered, factor_set, rate.yen_per_t if rate else None))
         return World(
             emails={"organiser": pool.organiser_email, "other_organiser": OTHER_ORGANISER, "staff": pool.staff_email,
                     "admin": ADMIN, "pending_organiser": PENDING_ORGANISER},
