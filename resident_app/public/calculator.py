@@ -16,7 +16,7 @@ from ..carbon.footprint import OFFSET_PERCENTS
 from ..carbon.municipalities import AREAS, municipalities
 from ..carbon.sources import BILL_SOURCES, CAR_SOURCES, HOME_SOURCES, SOURCES, UNITS
 from ..carbon.tariffs import CONTRACT_AMPERES
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import AddOn
 from ..services import DomainError
 from ..services.calculations import (CalculatorInput, DeleteOutcome, calculate, delete_result, find_saved,
@@ -29,6 +29,7 @@ from ..services.programme_content import HOUSEHOLD_SLUG
 from ..web import charts
 from ..web.htmx import is_htmx
 from ..web.i18n import locale_code
+from ..web.ratelimit import browser_key, calculator_save_per_address, calculator_save_per_browser
 from . import bp
 from .labels import AREA_LABELS, END_USE_LABELS, FUEL_LABELS, SOURCE_LABELS, error_message
 
@@ -138,6 +139,8 @@ def calculator():
 
 
 @bp.post("/calculator/save")
+@limiter.limit(calculator_save_per_browser, key_func=browser_key)
+@limiter.limit(calculator_save_per_address)
 def calculator_save():
     """Store the numbers under an unguessable link and open it; this browser alone gets the key
     that deletes it."""
