@@ -275,3 +275,32 @@ def test_every_export_form(app, world):
                     and identifier in ("contributions", "totals", "batches", "audit"))
         check(response, lang, sent=form, bad=bad)
     run()
+
+
+def test_saving_and_deleting_a_calculator_result(app):
+    sources = ("electricity", "city_gas", "water")
+
+    @FUZZ
+    @given(lang=LANGUAGE, form=fields(period=hostile_or("month", "year"), household_size=hostile_or("2"),
+                                      electricity_unit=hostile_or("qty", "yen"), municipality=hostile_or("131121"),
+                                      in_statistics=hostile_or("1"), electricity_menu=hostile_or("tepco_ep_standard"),
+                                      **{source: hostile_or("300", "１,２００") for source in sources}),
+           key=st.one_of(st.none(), st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=";,\\\""),
+                                            max_size=80)),
+           token=hostile_or("nope"))
+    def run(lang, form, key, token):
+        browser = app.test_client()
+        response = sent(browser, "POST", "/calculator/save", lang, form, csrf_from="/calculator")
+        check(response, lang, sent=form,
+              bad=tuple(s for s in sources if s in form and unreadable_number(form[s])))
+        link = response.headers.get("Location", "") if response.status_code == 303 else ""
+        saved = link.rsplit("/", 1)[1] if link else str(token)
+        stranger = app.test_client()
+        if key is not None:
+            stranger.set_cookie("delete_key", key, path=f"/r/{saved}")
+        refused = sent(stranger, "POST", f"/r/{saved}/delete", lang, {}, csrf_from="/calculator")
+        check(refused, lang)
+        if link:  # a stranger's guess never deletes it; the saver's key does
+            assert refused.status_code == 403, refused.status_code
+            assert sent(browser, "POST", f"/r/{saved}/delete", lang, {}).status_code == 303
+    run()
