@@ -304,3 +304,22 @@ def test_saving_and_deleting_a_calculator_result(app):
             assert refused.status_code == 403, refused.status_code
             assert sent(browser, "POST", f"/r/{saved}/delete", lang, {}).status_code == 303
     run()
+
+
+HUGE_ID = "99999999999999999999"  # no INTEGER column holds it: the database driver overflowed (a 500)
+
+
+def test_an_id_past_the_databases_integer_is_a_404_on_every_route(app, world):
+    admin = signed_in(app, world, "admin")
+    token = token_from(admin, "/staff/")
+    rules = [rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule]
+    assert len(rules) > 20  # every route with an id in its path
+    for rule in rules:
+        url = re.sub(r"<int:[^>]+>", HUGE_ID, rule.rule)
+        url = re.sub(r"<[^>]+>", "x", url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            SENT["requests"] += 1
+            response = admin.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+            assert response.status_code == 404, (method, url, response.status_code)
+    assert admin.get(f"/staff/batches/{2**31 - 1}").status_code == 404   # the largest id: looked up, not there
+    assert admin.get(f"/staff/batches/{world.batch_id}").status_code == 200
