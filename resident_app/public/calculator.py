@@ -207,8 +207,11 @@ def saved_result_delete(token: str):
     else:
         flash(_("That result was already deleted."), "info")
     response = redirect(url_for("public.calculator"), code=303)
-    response.delete_cookie(DELETE_COOKIE, path=_result_path(token), httponly=True, samesite="Lax",
-                           secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    if DELETE_COOKIE in request.cookies and len(token) <= 64:
+        # The key goes with its result. Only a real result's path: a cookie scoped to a 5,000-character
+        # "token" would be a Set-Cookie header larger than browsers (and proxies) take.
+        response.delete_cookie(DELETE_COOKIE, path=_result_path(token), httponly=True, samesite="Lax",
+                               secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response
 
 

@@ -362,6 +362,15 @@ def test_deleting_a_result_that_is_gone_says_so(client):
     assert "That result was already deleted." in again.get_data(as_text=True)
 
 
+def test_deleting_under_a_huge_token_sets_no_huge_cookie(client):
+    # Found by Hypothesis: the answer cleared the key cookie on the path of whatever was asked for,
+    # a 5,000-byte Set-Cookie header for a 5,000-character token (over browsers' and proxies' limits).
+    client.set_cookie("delete_key", "k", path="/r/" + "x" * 3000)
+    response = client.post("/r/" + "x" * 3000 + "/delete", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+    assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("delete_key=")]
+
+
 def test_saving_nothing_is_refused_with_a_message(client):
     form = calculator_form()
     form["csrf_token"] = csrf_token(client)
