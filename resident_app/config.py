@@ -73,6 +73,10 @@ class Config:
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     # A checkout from one address (a festival's Wi-Fi, a carrier's NAT): hundreds a minute.
     CHECKOUT_LIMIT_PER_ADDRESS = os.environ.get("CHECKOUT_LIMIT_PER_ADDRESS", "600 per minute")
+    # Calculator results saved from one address (a school class behind one NAT saves at once); one
+    # browser has its own, lower limit (web/ratelimit.py).
+    CALCULATOR_SAVE_LIMIT_PER_ADDRESS = os.environ.get("CALCULATOR_SAVE_LIMIT_PER_ADDRESS",
+                                                       "60 per minute;1000 per day")
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     UPLOAD_FOLDER = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
     PROGRAMME_OPERATOR_JA = os.environ.get("PROGRAMME_OPERATOR_JA", "東京都市町村 カーボン・オフセット共同事業")

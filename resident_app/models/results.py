@@ -36,5 +36,9 @@ class SavedResult(db.Model):
     household_size: Mapped[int | None]
     # Ticked by the resident: counted, anonymously, in the municipality's public statistics.
     in_statistics: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # SHA-256 (hex) of the delete key, which only the saving browser holds (a cookie scoped to the
+    # result's path): the share link in `token` can only read. None for results saved before delete
+    # keys existed: nobody can delete those through the site.
+    delete_key_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     factor_set: Mapped[FactorSet] = relationship()

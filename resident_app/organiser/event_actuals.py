@@ -92,6 +92,12 @@ def event_transfer(event_id: int):
     user = current_user._get_current_object()
     if not user.is_staff:
         abort(403)
+    if event_overview(event).figures.actual is None:
+        # The form is on the page only once the actual figures are in (the gap is closed against
+        # them): a refusal here would have no field to stand beside.
+        flash(_("Record a bank transfer once the actual figures are entered: the gap is closed against the "
+                "actual total."), "error")
+        return redirect(url_for("organiser.event", event_id=event.id, _anchor="offset"), code=303)
     values = {name: clean_text(request.form.get(f"transfer_{name}")) for name in TRANSFER_FIELDS}
     errors: dict[str, str] = {}
     amount = received_on = None

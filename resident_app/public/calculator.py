@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -16,11 +16,11 @@ from ..carbon.footprint import OFFSET_PERCENTS
 from ..carbon.municipalities import AREAS, municipalities
 from ..carbon.sources import BILL_SOURCES, CAR_SOURCES, HOME_SOURCES, SOURCES, UNITS
 from ..carbon.tariffs import CONTRACT_AMPERES
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import AddOn
 from ..services import DomainError
-from ..services.calculations import (CalculatorInput, calculate, delete_result, find_saved, load_saved_input,
-                                     parse_form, save_result)
+from ..services.calculations import (CalculatorInput, DeleteOutcome, calculate, delete_result, find_saved,
+                                     holds_delete_key, load_saved_input, parse_form, save_result)
 from ..services.factors import active_factor_set
 from ..services.menus import listed_menus
 from ..services.payments import availability
@@ -29,10 +29,15 @@ from ..services.programme_content import HOUSEHOLD_SLUG
 from ..web import charts
 from ..web.htmx import is_htmx
 from ..web.i18n import locale_code
+from ..web.ratelimit import browser_key, calculator_save_per_address, calculator_save_per_browser
 from . import bp
 from .labels import AREA_LABELS, END_USE_LABELS, FUEL_LABELS, SOURCE_LABELS, error_message
 
 TOP_ACTIONS = 5
+# The saving browser's delete key: a cookie scoped to the result's own path (/r/<token>), so it goes
+# only with that result's page and its delete form, and lives as long as browsers keep any cookie.
+DELETE_COOKIE = "delete_key"
+DELETE_COOKIE_MAX_AGE = 400 * 24 * 3600
 
 
 def _grouped(results) -> list[tuple[str, list]]:
@@ -134,18 +139,40 @@ def calculator():
 
 
 @bp.post("/calculator/save")
+@limiter.limit(calculator_save_per_browser, key_func=browser_key)
+@limiter.limit(calculator_save_per_address)
 def calculator_save():
-    """Store the numbers under an unguessable link and open it."""
+    """Store the numbers under an unguessable link and open it; this browser alone gets the key
+    that deletes it."""
     data = parse_form(request.form, request.form.getlist("action"))
     calc = _calculation(data)
     try:
-        saved = save_result(calc, in_statistics=bool(request.form.get("in_statistics")))
+        saved, delete_key = save_result(calc, in_statistics=bool(request.form.get("in_statistics")))
     except DomainError as error:
         flash(str(error.message), "error")
         return render_template("public/calculator.html", **_page_context(data, calc)), 422
-    flash(_("Your result is saved. Anyone with this link can see it; you can delete it at any time."),
+    flash(_("Your result is saved. Anyone with this link can see it; only this browser can delete it."),
           "success")
-    return redirect(url_for("public.saved_result", token=saved.token), code=303)
+    response = redirect(url_for("public.saved_result", token=saved.token), code=303)
+    response.set_cookie(DELETE_COOKIE, delete_key, max_age=DELETE_COOKIE_MAX_AGE, path=_result_path(saved.token),
+                        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+                        httponly=True, samesite="Lax")
+    return response
+
+
+def _result_path(token: str) -> str:
+    return url_for("public.saved_result", token=token)
+
+
+def _saved_page(saved, *, refusal: str | None = None, status: int = 200):
+    data = load_saved_input(saved)
+    calc = _calculation(data, saved.factor_set, saved.electricity_kg_co2_per_kwh)
+    context = _page_context(data, calc, saved=saved)
+    context.update(can_delete=holds_delete_key(saved, request.cookies.get(DELETE_COOKIE)), refusal=refusal,
+                   contact=current_app.config.get("CONTACT_EMAIL"))
+    response = make_response(render_template("public/calculator.html", **context), status)
+    response.headers["Cache-Control"] = "private, no-cache"  # the delete form depends on this browser's cookie
+    return response
 
 
 @bp.get("/r/<token>")
@@ -154,19 +181,38 @@ def saved_result(token: str):
     saved = find_saved(token)
     if saved is None:
         abort(404)
-    data = load_saved_input(saved)
-    calc = _calculation(data, saved.factor_set, saved.electricity_kg_co2_per_kwh)
-    return render_template("public/calculator.html", **_page_context(data, calc, saved=saved))
+    return _saved_page(saved)
 
 
 @bp.post("/r/<token>/delete")
 def saved_result_delete(token: str):
-    """Delete a saved result for good."""
-    if delete_result(token):
+    """Delete a saved result for good: only with the delete key the saving browser holds.
+
+    Without it, 403 on the result's own page rather than 404: whoever holds the share link can see
+    the result exists, so a 404 would hide nothing and only mislead."""
+    outcome = delete_result(token, request.cookies.get(DELETE_COOKIE))
+    if outcome is DeleteOutcome.REFUSED:
+        saved = find_saved(token)
+        if saved is None:  # deleted by its saver a moment ago
+            abort(404)
+        if saved.delete_key_sha256:
+            refusal = _("Only the browser that saved this result can delete it. The link lets others see it, "
+                        "not delete it.")
+        else:
+            refusal = _("This result was saved before each saved result had its own delete key, so it cannot "
+                        "be deleted from this site.")
+        return _saved_page(saved, refusal=refusal, status=403)
+    if outcome is DeleteOutcome.DELETED:
         flash(_("The saved result was deleted."), "success")
     else:
         flash(_("That result was already deleted."), "info")
-    return redirect(url_for("public.calculator"), code=303)
+    response = redirect(url_for("public.calculator"), code=303)
+    if DELETE_COOKIE in request.cookies and len(token) <= 64:
+        # The key goes with its result. Only a real result's path: a cookie scoped to a 5,000-character
+        # "token" would be a Set-Cookie header larger than browsers (and proxies) take.
+        response.delete_cookie(DELETE_COOKIE, path=_result_path(token), httponly=True, samesite="Lax",
+                               secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
 
 
 @bp.app_template_global()

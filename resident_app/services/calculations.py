@@ -4,10 +4,13 @@ The form and the JSON API both end in `calculate`: bills through the tariffs in 
 the electricity menu's factor, the footprint, the fair comparison, the actions that apply."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -265,13 +268,35 @@ def calculate(data: CalculatorInput, factor_set: FactorSet, rate_yen_per_t: int 
     return Calculation(data, factor_set, menu, factors, footprint, averages, fair, plan, quote)
 
 
-def save_result(calc: Calculation, *, in_statistics: bool = False) -> SavedResult:
-    """Store the inputs and results under an unguessable token. Nothing about the person; the
-    municipality only if chosen, and counted in its statistics only if the resident ticked it."""
+class DeleteOutcome(StrEnum):
+    """What asking to delete a saved result came to."""
+
+    DELETED = "deleted"
+    GONE = "gone"        # nothing under that link (already deleted, or never there)
+    REFUSED = "refused"  # the result is there, but the request does not hold its delete key
+
+
+def _key_digest(delete_key: str) -> str:
+    return hashlib.sha256(delete_key.encode()).hexdigest()
+
+
+def holds_delete_key(result: SavedResult, delete_key: str | None) -> bool:
+    """True when `delete_key` is this result's key. A result saved before keys existed has none."""
+    if not result.delete_key_sha256 or not delete_key or len(delete_key) > 64:
+        return False
+    return hmac.compare_digest(_key_digest(delete_key), result.delete_key_sha256)
+
+
+def save_result(calc: Calculation, *, in_statistics: bool = False) -> tuple[SavedResult, str]:
+    """Store the inputs and results under an unguessable token, and return them with a separate
+    delete key for the saving browser alone (only its SHA-256 is stored). Nothing about the person;
+    the municipality only if chosen, and counted in its statistics only if the resident ticked it."""
     if calc.data.errors or not calc.data.has_values:
         raise DomainError(_l("Enter at least one amount, and correct the marked fields, before saving."))
+    delete_key = secrets.token_urlsafe(32)
     result = SavedResult(
         token=secrets.token_urlsafe(18),
+        delete_key_sha256=_key_digest(delete_key),
         factor_set_id=calc.factor_set.id,
         inputs=calc.data.as_json(),
         quantities={s: str(q) for s, q in calc.data.quantities.items()},
@@ -291,7 +316,7 @@ def save_result(calc: Calculation, *, in_statistics: bool = False) -> SavedResul
               {"total_g": result.total_g, "factor_set_id": result.factor_set_id,
                "in_statistics": result.in_statistics})
     db.session.commit()
-    return result
+    return result, delete_key
 
 
 def load_saved_input(result: SavedResult) -> CalculatorInput:
@@ -322,13 +347,16 @@ def find_saved(token: str) -> SavedResult | None:
     return db.session.scalar(select(SavedResult).where(SavedResult.token == token))
 
 
-def delete_result(token: str) -> bool:
-    """Delete a saved result for good (and so its place in the statistics). False when there was nothing."""
+def delete_result(token: str, delete_key: str | None) -> DeleteOutcome:
+    """Delete a saved result for good (and so its place in the statistics), if `delete_key` is its
+    key: the share link alone (the token) can only read."""
     result = find_saved(token)
     if result is None:
-        return False
+        return DeleteOutcome.GONE
+    if not holds_delete_key(result, delete_key):
+        return DeleteOutcome.REFUSED
     add_audit("resident", "result.delete", "saved_result", result.id,
               {"total_g": result.total_g}, None)
     db.session.delete(result)
     db.session.commit()
-    return True
+    return DeleteOutcome.DELETED

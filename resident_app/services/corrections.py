@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from flask_babel import lazy_gettext as _l
 
 from ..carbon.conversion import GRAMS_PER_TONNE
+from ..carbon.numbers import NumberError, parse_int
 from ..carbon.pool import PoolWarning, SerialRange, ranges_tonnes_or_none
 from ..extensions import db
 from ..models import CreditPurchase, CreditType, Invalidation, InvalidationCorrection, LedgerKind, Registry, User
@@ -38,8 +39,11 @@ def _parse_correction(name: str, raw: Any, target: Invalidation | CreditPurchase
     """The new value, checked like the original entry; returned in its display type."""
     errors: dict[str, str] = {}
     if name in INT_LIMITS:
-        if isinstance(raw, str) and raw.strip().isdigit():
-            raw = int(raw.strip())
+        if isinstance(raw, str):  # typed (the CLI, a caller): the one number reader, never int()
+            try:
+                raw = parse_int(raw, yen=name != "tonnes", max_chars=12)
+            except NumberError:
+                pass  # int_in below names the problem
         value = int_in(errors, name, raw, 1, INT_LIMITS[name])
     elif name in ("invalidated_on", "purchased_on"):
         if isinstance(raw, str):

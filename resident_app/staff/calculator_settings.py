@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..carbon.actions import action_infos, parameters
 from ..carbon.citations import FIELDS as CITATION_FIELDS, Citation
-from ..carbon.numbers import NumberError, parse_decimal
+from ..carbon.numbers import NumberError, parse_decimal, parse_int
 from ..carbon.tariffs import CONTRACT_AMPERES
 from ..organiser.forms import parse_date
 from ..services import DomainError
@@ -163,8 +163,12 @@ def settings_average_use():
     """Compare with an uploaded table, or with the national averages again."""
     choice = request.form.get("avg_set", "national")
     try:
-        chosen = choose_average_set(None if choice == "national" else int(choice), actor=actor())
-    except (ValueError, DomainError):
+        # parse_int, never int(): an id past the database's integer range was a 500
+        set_id = None if choice == "national" else parse_int(choice, max_chars=9)
+        if choice != "national" and set_id is None:
+            raise DomainError(_l("There is no such table."))
+        chosen = choose_average_set(set_id, actor=actor())
+    except (NumberError, DomainError):
         flash(_("There is no such table."), "error")
     else:
         flash(_("Comparisons now use \"%(name)s\".", name=chosen.name) if chosen

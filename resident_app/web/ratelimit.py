@@ -2,7 +2,8 @@
 come back.
 
 A festival's phones share one public address (the venue's Wi-Fi, a carrier's NAT), so a checkout is
-limited per browser session and per add-on, with only a high ceiling per address. Log-in and
+limited per browser session and per add-on, with only a high ceiling per address; saving a
+calculator result (a row each, kept until deleted) likewise per browser, with a ceiling per address. Log-in and
 sign-up stay strict per address, plus the per-account lock-out in auth/lockout.py. Counts live in
 RATELIMIT_STORAGE_URI (Redis, shared by every worker); if Redis fails, Flask-Limiter counts in
 memory and the request is served.
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CHECKOUT_PER_SESSION = "10 per minute;30 per hour"  # one phone paying again and again
 CHECKOUT_PER_ADDON = "1200 per minute"              # a flood on one add-on, whatever its source
+CALCULATOR_SAVE_PER_BROWSER = "10 per minute;100 per day"  # far more than anyone saves by hand
 DEFAULT_RETRY_SECONDS = 60
 
 
@@ -57,6 +59,15 @@ def checkout_per_address() -> str:
     return current_app.config["CHECKOUT_LIMIT_PER_ADDRESS"]
 
 
+def calculator_save_per_browser() -> str:
+    return CALCULATOR_SAVE_PER_BROWSER
+
+
+def calculator_save_per_address() -> str:
+    """The ceiling for one address, sized for a class behind one NAT (CALCULATOR_SAVE_LIMIT_PER_ADDRESS)."""
+    return current_app.config["CALCULATOR_SAVE_LIMIT_PER_ADDRESS"]
+
+
 def retry_after(error: TooManyRequests) -> int:
     """Seconds until the breached limit lets this client in again."""
     if error.retry_after is not None:  # set by the log-in lock-out
@@ -78,6 +89,8 @@ def _way_back() -> str:
     endpoint = request.endpoint or ""
     if endpoint == "checkout.checkout":
         return url_for("checkout.addon", slug=(request.view_args or {}).get("slug", ""))
+    if endpoint == "public.calculator_save":
+        return url_for("public.calculator")
     if request.method == "GET":
         return request.full_path.rstrip("?")
     if endpoint.startswith("auth."):
@@ -103,7 +116,7 @@ def too_many_requests(error: TooManyRequests):
     else:
         response = current_app.make_response(render_template(
             "errors/too_many.html", wait=wait, seconds=seconds, locked=locked, back=_way_back(),
-            checkout=request.endpoint == "checkout.checkout"))
+            checkout=request.endpoint == "checkout.checkout", saving=request.endpoint == "public.calculator_save"))
     response.status_code = 429
     response.headers["Retry-After"] = str(seconds)
     response.headers["Cache-Control"] = "no-store"

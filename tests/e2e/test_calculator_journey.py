@@ -96,6 +96,11 @@ def test_calculate_reduce_save_share_delete_and_switch_language(calculate, new_c
     visitor.goto(saved_url)
     expect(visitor.locator("#total-kg")).to_have_text(TOTAL)
     expect(visitor.locator("#remainder-kg")).to_have_text(AFTER_COOLING)
+    # The link only reads: the delete form is for the browser that saved it (its HttpOnly key).
+    expect(visitor.locator(f'form[action$="/r/{token}/delete"]')).to_have_count(0)
+    expect(visitor.locator(".saved-banner")).to_contain_text("保存したブラウザだけ")
+    expect(page.locator(f'form[action$="/r/{token}/delete"]')).to_have_count(1)
+    assert page.evaluate("document.cookie").find("delete_key") == -1  # scripts cannot read it
 
     # Delete: back on the calculator, and the link is gone for everybody.
     page.locator(f'form[action$="/r/{token}/delete"]').get_by_role("button").click()

@@ -411,6 +411,23 @@ def test_corrections_stay_visible_and_apply_on_top(pool):
     assert retirement.tonnes == 3 and retirement.serial_ranges[0].end == "JP-123-0003"
 
 
+@pytest.mark.parametrize("typed", ["²", "፩", "१", "9" * 40, "1e3", "two"])
+def test_a_correction_typed_as_text_is_read_by_the_one_number_reader(pool, typed):
+    # str.isdigit() accepts superscripts and other scripts' digits that int() then refuses: a 500
+    # for any caller passing text. Now every text goes through parse_int and a refusal names the field.
+    pool.paid(15_000)
+    batch = close_batch(now(), actor=pool.staff)
+    pool.purchase(batch, 2)
+    item = pool.invalidate(batch, 2).invalidation
+    confirm_batch(batch, actor=pool.staff)
+    with pytest.raises(DomainError) as refused:
+        record_correction(item, field="tonnes", new_value=typed, reason="typo", actor=pool.staff)
+    assert refused.value.field == "new_value"
+    with pytest.raises(DomainError) as same:  # full-width digits are welcome: ２ is the 2 already shown
+        record_correction(item, field="tonnes", new_value="２", reason="typo", actor=pool.staff)
+    assert "same" in str(same.value.message)
+
+
 def test_a_correction_cannot_uncover_retired_contributions(pool):
     pool.paid(15_000)
     batch = close_batch(now(), actor=pool.staff)

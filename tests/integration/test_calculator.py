@@ -1,4 +1,5 @@
 """The calculator through the Flask client: full page, htmx partial, errors, save/share/delete."""
+import hashlib
 import re
 from datetime import date
 from decimal import Decimal
@@ -259,6 +260,115 @@ def test_delete_needs_csrf(client):
     token = link.rsplit("/", 1)[1]
     assert client.post(f"/r/{token}/delete").status_code == 400
     assert client.get(link).status_code == 200
+
+
+def save(client, **values) -> tuple[str, str]:
+    """Save a result from `client`'s browser: its link and token."""
+    form = calculator_form(electricity="300", **values)
+    form["csrf_token"] = csrf_token(client)
+    link = client.post("/calculator/save", data=form).headers["Location"]
+    return link, link.rsplit("/", 1)[1]
+
+
+def saved_count(app) -> int:
+    with app.app_context():
+        return len(db.session.scalars(select(SavedResult)).all())
+
+
+@pytest.mark.parametrize("headers, message", [
+    (EN, "Only the browser that saved this result can delete it. The link lets others see it, not delete it."),
+    (JA, "この結果を削除できるのは、保存したブラウザだけです。リンクを受け取った人は見ることはできますが、削除はできません。")])
+def test_someone_with_only_the_share_link_cannot_delete(client, app, headers, message):
+    link, token = save(client)
+    friend = app.test_client()  # the link was shared: a browser without the saver's cookies
+    page = friend.get(link, headers=headers).get_data(as_text=True)
+    assert total_kg(page) == "1,523" and f"/r/{token}/delete" not in page and "Delete this result" not in page
+    refused = friend.post(f"/r/{token}/delete", data={"csrf_token": csrf_token(friend, link)}, headers=headers)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 403
+    assert message in html and total_kg(html) == "1,523"  # on the result's own page, beside what is kept
+    assert friend.get(link).status_code == 200 and saved_count(app) == 1
+    assert client.post(f"/r/{token}/delete", data={"csrf_token": csrf_token(client, link)}).status_code == 303
+    assert saved_count(app) == 0
+
+
+def test_the_saver_holds_the_delete_key_in_an_httponly_cookie_scoped_to_the_result(client, app):
+    form = calculator_form(electricity="300")
+    form["csrf_token"] = csrf_token(client)
+    saved = client.post("/calculator/save", data=form)
+    token = saved.headers["Location"].rsplit("/", 1)[1]
+    cookie = next(c for c in saved.headers.getlist("Set-Cookie") if c.startswith("delete_key="))
+    attributes = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")}
+    assert "httponly" in attributes and attributes["samesite"] == "SameSite=Lax"
+    assert attributes["path"] == f"Path=/r/{token}" and "secure" not in attributes  # plain http here
+    assert int(attributes["max-age"].split("=")[1]) >= 365 * 24 * 3600
+    key = cookie.split(";")[0].split("=", 1)[1]
+    with app.app_context():
+        row = db.session.scalar(select(SavedResult))
+        assert row.delete_key_sha256 == hashlib.sha256(key.encode()).hexdigest()  # only its hash is kept
+        assert key not in (row.token, row.delete_key_sha256) and len(key) >= 40
+    page = client.get(saved.headers["Location"], headers=EN).get_data(as_text=True)
+    assert f'action="/r/{token}/delete"' in page and "anyone you share the link with can only look" in page
+    deleted = client.post(f"/r/{token}/delete", data={"csrf_token": csrf_token(client, f"/r/{token}")})
+    assert deleted.status_code == 303 and saved_count(app) == 0
+    assert any(c.startswith("delete_key=;") and f"Path=/r/{token}" in c
+               for c in deleted.headers.getlist("Set-Cookie"))  # the key goes with the result
+
+
+def test_the_delete_key_cookie_is_secure_over_https(app):
+    browser = app.test_client()
+    form = calculator_form(electricity="300")
+    form["csrf_token"] = csrf_token(browser)
+    saved = browser.post("/calculator/save", data=form, base_url="https://localhost",
+                         headers={"Referer": "https://localhost/calculator"})  # Flask-WTF checks it on https
+    assert saved.status_code == 303
+    cookie = next(c for c in saved.headers.getlist("Set-Cookie") if c.startswith("delete_key="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_one_results_key_never_deletes_another(client, app):
+    _, first = save(client)
+    other_browser = app.test_client()
+    second_link, second = save(other_browser, city_gas="20")
+    key = client.get_cookie("delete_key", path=f"/r/{first}").value
+    client.set_cookie("delete_key", key, path=f"/r/{second}")
+    refused = client.post(f"/r/{second}/delete", data={"csrf_token": csrf_token(client)})
+    assert refused.status_code == 403 and saved_count(app) == 2
+    client.set_cookie("delete_key", "x" * 3000, path=f"/r/{second}")
+    assert client.post(f"/r/{second}/delete", data={"csrf_token": csrf_token(client)}).status_code == 403
+
+
+def test_a_result_saved_before_delete_keys_cannot_be_deleted_through_the_site(build_app):
+    site = build_app(CONTACT_EMAIL="kankyo@city.example.jp")
+    browser = site.test_client()
+    link, token = save(browser)
+    with site.app_context():  # as the migration leaves a result saved before it
+        db.session.scalar(select(SavedResult)).delete_key_sha256 = None
+        db.session.commit()
+    page = browser.get(link, headers=EN).get_data(as_text=True)
+    assert "Delete this result" not in page and "cannot be deleted from this site" in page
+    assert "write to kankyo@city.example.jp with its link" in page
+    refused = browser.post(f"/r/{token}/delete", data={"csrf_token": csrf_token(browser, link)}, headers=JA)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "このサイトからは削除できません" in html
+    assert "kankyo@city.example.jp" in html and browser.get(link).status_code == 200
+
+
+def test_deleting_a_result_that_is_gone_says_so(client):
+    link, token = save(client)
+    assert client.post(f"/r/{token}/delete", data={"csrf_token": csrf_token(client, link)}).status_code == 303
+    again = client.post(f"/r/{token}/delete", data={"csrf_token": csrf_token(client)}, headers=EN,
+                        follow_redirects=True)
+    assert "That result was already deleted." in again.get_data(as_text=True)
+
+
+def test_deleting_under_a_huge_token_sets_no_huge_cookie(client):
+    # Found by Hypothesis: the answer cleared the key cookie on the path of whatever was asked for,
+    # a 5,000-byte Set-Cookie header for a 5,000-character token (over browsers' and proxies' limits).
+    client.set_cookie("delete_key", "k", path="/r/" + "x" * 3000)
+    response = client.post("/r/" + "x" * 3000 + "/delete", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+    assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("delete_key=")]
 
 
 def test_saving_nothing_is_refused_with_a_message(client):

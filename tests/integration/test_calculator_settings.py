@@ -234,3 +234,11 @@ def test_deleting_a_result_removes_it_from_the_statistics(app, client):
 
 def test_the_statistics_export_is_staff_only(app, client):
     assert client.get("/staff/settings/municipal-statistics.csv").status_code == 302
+
+
+@pytest.mark.parametrize("choice", ["99999999999999999999", "²", "", "-1", "1.5"])
+def test_choosing_an_average_table_that_is_no_id_says_so(staff, choice):
+    # 99999999999999999999 reached the database as an id past its integer range: a 500 (found by
+    # tests/integration/test_hostile_events_and_settings.py).
+    response = post(staff, "/staff/settings/averages/use", {"avg_set": choice}, follow_redirects=True)
+    assert response.status_code == 200 and "There is no such table." in response.get_data(as_text=True)

@@ -320,6 +320,21 @@ def test_the_gap_is_paid_against_the_actual_figures(organiser, festival):
     assert response.status_code == 303 and response.headers["Location"].endswith(f"{url}/actuals")
 
 
+def test_a_bank_transfer_before_the_actual_figures_is_refused_with_a_message(app, client, organiser, festival):
+    # Found by the hostile-input tests: the transfer form appears only once the actuals are in, so
+    # its field errors had nowhere to show and staff got a 422 page that said nothing.
+    client.post("/auth/logout", data={"csrf_token": token_from(client, "/organiser/")})
+    make_user(app, "staff@city.example.jp", role=Role.STAFF)
+    login(client, "staff@city.example.jp")
+    url = f"/organiser/events/{festival}"
+    response = client.post(f"{url}/transfer", data={"transfer_amount_yen": "abc", "transfer_received_on": "x",
+                                                    "csrf_token": token_from(client, url)}, headers=EN)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"{url}#offset")
+    assert "Record a bank transfer once the actual figures are entered" in text(client.get(url, headers=EN))
+    with app.app_context():
+        assert db.session.scalar(select(Contribution).where(Contribution.channel == Channel.BANK_TRANSFER)) is None
+
+
 def test_staff_record_the_organisers_bank_transfer_against_the_event(app, client, organiser, festival):
     enter_actuals(organiser, festival)
     client.post("/auth/logout", data={"csrf_token": token_from(client, "/organiser/")})

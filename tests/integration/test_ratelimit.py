@@ -110,6 +110,46 @@ def test_login_from_one_address_stays_strict(limited):
     assert statuses == [401] * 10 + [429]
 
 
+def save_result(client):
+    """Save a calculator result from this browser, as the page's save button does."""
+    token = CSRF_RE.search(client.get("/calculator").get_data(as_text=True)).group(1)
+    return client.post("/calculator/save", data={"electricity": "300", "electricity_unit": "qty", "period": "month",
+                                                 "household_size": "2", "csrf_token": token})
+
+
+def test_saving_results_again_and_again_is_told_when_to_come_back(limited):
+    site = limited()
+    client = phone(site, address())
+    assert [save_result(client).status_code for _ in range(10)] == [303] * 10
+    refused = save_result(client)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and refused.headers["Retry-After"].isdigit()
+    assert '<html lang="ja">' in html and re.search(r"約\d+秒後", html)
+    assert "短時間に多くの結果が保存されました" in html and "今回の結果は保存されていません" in html
+    assert 'href="/calculator"' in html  # back to the calculator
+    assert save_result(phone(site, address())).status_code == 303  # the next browser is not affected
+
+
+def test_the_save_limit_page_speaks_english(limited):
+    site = limited()
+    client = phone(site, address(), language="en")
+    for _ in range(10):
+        save_result(client)
+    refused = save_result(client)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and '<html lang="en">' in html
+    assert "Too many results were saved from this browser or place in a short time. This one was not saved." in html
+    assert re.search(r"Please try again in about \d+ seconds", html) and ">Try again<" in html
+
+
+def test_a_class_behind_one_address_can_save_and_the_address_has_a_ceiling(limited):
+    site = limited(CALCULATOR_SAVE_LIMIT_PER_ADDRESS="15 per minute")
+    school = address()
+    assert [save_result(phone(site, school)).status_code for _ in range(15)] == [303] * 15  # 15 pupils, once each
+    assert save_result(phone(site, school)).status_code == 429
+    assert save_result(phone(site, address())).status_code == 303
+
+
 redis_needed = pytest.mark.skipif(not redis_answers(redis_url()), reason=f"needs Redis at {redis_url()}")
 
 

@@ -78,8 +78,8 @@ ROUTES: dict[str, Row] = {
     "POST /calculator": Row(everyone(200)),                     # an empty form is an empty result
     "POST /calculator/save": Row(everyone(422)),                # nothing entered: nothing saved
     "GET /r/<token>": Row(everyone(200), args={"token": "saved_token"}),
-    # Until the calculator branch gives saved results their own delete token, the share link deletes.
-    "POST /r/<token>/delete": Row(everyone(303), args={"token": "saved_token"}),
+    # The share link only reads: deleting needs the key the saving browser keeps (a cookie no visitor has).
+    "POST /r/<token>/delete": Row(everyone(403), args={"token": "saved_token"}),
     "POST /language": Row(everyone(303), data={"lang": "en", "next": "/"}),
     "GET /a/<slug>": Row(everyone(200)),
     "POST /a/<slug>/checkout": Row(everyone(422)),              # no quantity chosen

@@ -72,7 +72,7 @@ def build_world(app, tmp_path) -> World:
         factor_set = active_factor_set() or db.session.scalar(select(FactorSet))
         rate = current_rate()
         entered = parse_form({"electricity": "300"}, [])
-        saved = save_result(calculate(entered, factor_set, rate.yen_per_t if rate else None))
+        saved, _delete_key = save_result(calculate(entered, factor_set, rate.yen_per_t if rate else None))
         organiser = db.session.scalar(select(User).where(User.email == pool.organiser_email))
         festival = create_event(EventData(name_ja="区民まつり", starts_on=date(2027, 5, 3), ends_on=date(2027, 5, 4),
                                           venue="区民広場", municipality_code="131016", expected_participants=200),
