@@ -148,8 +148,9 @@ ROUTES: dict[str, Row] = {
     "GET /organiser/events/<int:event_id>/actuals": Row(organisers(200, others=404)),
     "POST /organiser/events/<int:event_id>/actuals": Row(organisers(422, others=404)),
     "POST /organiser/events/<int:event_id>/topup": Row(organisers(303, others=404)),  # no actuals yet: to them
-    # Money received outside Stripe is recorded by staff only; the owner is told so (403).
-    "POST /organiser/events/<int:event_id>/transfer": Row({**organisers(422, others=404), "organiser": 403}),
+    # Money received outside Stripe is recorded by staff only; the owner is told so (403). Before the
+    # actual figures there is no gap to close: staff are sent back to the event with a message.
+    "POST /organiser/events/<int:event_id>/transfer": Row({**organisers(303, others=404), "organiser": 403}),
     "GET /organiser/events/<int:event_id>/report": Row(organisers(200, others=404)),
     "GET /organiser/events/<int:event_id>/survey": Row(organisers(302, others=404)),  # the event page's survey part
     "GET /organiser/events/<int:event_id>/survey/qr.png": Row(organisers(200, others=404)),
