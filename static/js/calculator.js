@@ -1,0 +1,42 @@
+// The live calculator keeps the reader where they are. A live update answers with out-of-band swaps
+// (templates/public/_live.html); when the result's structure changed it replaces the whole result,
+// and the browser's scroll anchoring then loses its anchor with the old nodes and the page jumps
+// (to the bottom, 1,464 px at 360 px wide). htmx gives focus back to the control with the same id;
+// this puts that control back at the same height on the screen, and keeps "show more" open.
+(function () {
+  "use strict";
+  var kept = null;
+
+  function anchorFor(detail) {
+    var focused = document.activeElement;
+    if (focused && focused !== document.body && focused.id) { return focused; }
+    // Safari does not focus a tapped checkbox: fall back on the control that sent the update.
+    var trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
+    var target = trigger && trigger.target;
+    return target && target.id ? target : null;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    if (!evt.detail.elt || evt.detail.elt.id !== "calculator") { return; }
+    var anchor = anchorFor(evt.detail);
+    var more = document.querySelector("#result .more-actions");
+    kept = {
+      id: anchor ? anchor.id : null,
+      top: anchor ? anchor.getBoundingClientRect().top : 0,
+      moreOpen: more ? more.open : false,
+    };
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!kept) { return; }
+    var more = document.querySelector("#result .more-actions");
+    if (more && kept.moreOpen && !more.open) { more.open = true; }
+    var anchor = kept.id && document.getElementById(kept.id);
+    if (anchor) {
+      var moved = anchor.getBoundingClientRect().top - kept.top;
+      if (moved) { window.scrollBy({ top: moved, left: 0, behavior: "instant" }); }
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () { kept = null; });
+})();
