@@ -2,7 +2,8 @@
 // (templates/public/_live.html); when the result's structure changed it replaces the whole result,
 // and the browser's scroll anchoring then loses its anchor with the old nodes and the page jumps
 // (to the bottom, 1,464 px at 360 px wide). htmx gives focus back to the control with the same id;
-// this puts that control back at the same height on the screen, and keeps "show more" open.
+// this puts that control back at the same height on the screen, and reopens the disclosures the
+// reader had opened.
 (function () {
   "use strict";
   var kept = null;
@@ -19,18 +20,20 @@
   document.addEventListener("htmx:beforeSwap", function (evt) {
     if (!evt.detail.elt || evt.detail.elt.id !== "calculator") { return; }
     var anchor = anchorFor(evt.detail);
-    var more = document.querySelector("#result .more-actions");
     kept = {
       id: anchor ? anchor.id : null,
       top: anchor ? anchor.getBoundingClientRect().top : 0,
-      moreOpen: more ? more.open : false,
+      open: Array.prototype.map.call(document.querySelectorAll("#result details[id][open]"),
+                                     function (details) { return details.id; }),
     };
   });
 
   document.addEventListener("htmx:afterSwap", function () {
     if (!kept) { return; }
-    var more = document.querySelector("#result .more-actions");
-    if (more && kept.moreOpen && !more.open) { more.open = true; }
+    kept.open.forEach(function (id) {
+      var details = document.getElementById(id);
+      if (details && !details.open) { details.open = true; }
+    });
     var anchor = kept.id && document.getElementById(kept.id);
     if (anchor) {
       var moved = anchor.getBoundingClientRect().top - kept.top;

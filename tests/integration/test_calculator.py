@@ -201,8 +201,8 @@ def test_the_top_actions_come_first_grouped_by_end_use_and_the_rest_behind_show_
     assert '<h3 class="action-group-title">Car</h3>' in html
     # One Tab stop per action: the sources of all of them sit in one disclosure after the list,
     # each under the action's own name, in the list's order.
-    assert html.count('<details class="action-sources">') == 1 and "<summary>Sources</summary>" not in html
-    sources = html.split('<details class="action-sources">', 1)[1].split("</details>", 1)[0]
+    assert html.count('<details class="action-sources" id="action-sources">') == 1 and "<summary>Sources</summary>" not in html
+    sources = html.split('<details class="action-sources" id="action-sources">', 1)[1].split("</details>", 1)[0]
     listed = re.findall(r"<dt>([^<]+)</dt>", sources)
     shown = re.findall(r'<span class="action-label">([^<]+)</span>', html)
     assert listed == shown and len(set(listed)) == len(listed) == html.count('name="action"')
