@@ -48,7 +48,7 @@ def _layout_key(calc, offer) -> str:
     if calc is None or not calc.data.has_values:
         return "empty"
     parts = [",".join(r.key for r in calc.plan.results), str(bool(calc.quote)), str(bool(offer))]
-    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+    return hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def _page_context(data: CalculatorInput, calc, *, saved=None) -> dict:
