@@ -11,6 +11,8 @@ leaves nothing to offset, so the pay button goes and the result's structure chan
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -211,3 +213,51 @@ def test_no_serious_violations_after_either_kind_of_update(phone_360: Page, bloc
     assert page.evaluate(SAME_NODES)["result"]  # a figures update
     found += blocking_violations(page)
     assert not found, "axe-core found serious or critical violations:\n" + "\n".join(found)
+
+
+def tab_to(page: Page, control_id: str, most: int) -> int:
+    """Press Tab until the control has focus; returns the number of presses (at most `most`)."""
+    for presses in range(1, most + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == control_id:
+            return presses
+    raise AssertionError(f"#{control_id} not reached in {most} Tab presses; "
+                         f"focus is on {page.evaluate('document.activeElement.outerHTML.slice(0, 80)')}")
+
+
+def test_keyboard_journey_from_the_first_field_to_a_saved_result(phone_360: Page) -> None:
+    """No pointer at all: Tab to the fields, type, tick two actions with Space while the result
+    updates, then Tab on to Save and press Enter. After each update the next Tab goes on from the
+    box just ticked, not from the top of the page or the footer."""
+    page = phone_360
+    tab_to(page, "f-electricity", 30)
+    page.keyboard.type("300")
+    tab_to(page, "f-city_gas", 6)
+    page.keyboard.type("20")
+    expect(page.locator("#total-kg")).to_have_text("2,053")
+
+    actions = page.locator("#result input[name=action]")
+    first, second = (actions.nth(i).get_attribute("id") for i in (0, 1))
+    tab_to(page, first, 20)
+    page.keyboard.press("Space")
+    expect(page.locator(f"#{first}")).to_be_checked()
+    expect(page.locator("#result-announcement")).not_to_have_text(announced("2,053", "2,053"))
+    after_first = page.locator("#remainder-kg").inner_text()
+    page.keyboard.press("Tab")  # on from the ticked box
+    assert page.evaluate("document.activeElement.id") == second
+    page.keyboard.press("Space")
+    expect(page.locator(f"#{second}")).to_be_checked()
+    expect(page.locator("#remainder-kg")).not_to_have_text(after_first)
+    remaining = page.locator("#remainder-kg").inner_text()
+    expect(page.locator("#result-announcement")).to_have_text(announced("2,053", remaining))
+
+    presses = 0
+    while not (page.evaluate('document.activeElement.getAttribute("formaction")') or "").endswith("/save"):
+        presses += 1
+        assert presses <= 15, page.evaluate("document.activeElement.outerHTML.slice(0, 80)")
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/r/[A-Za-z0-9_-]{16,}$"))
+    expect(page.locator("#remainder-kg")).to_have_text(remaining)
+    for box in (first, second):
+        expect(page.locator(f"#{box}")).to_be_checked()
