@@ -121,11 +121,18 @@ def test_calculate_reduce_save_share_delete_and_switch_language(calculate, new_c
 
 
 def test_live_result_draws_the_charts(page: Page) -> None:
+    """The empty form does without the 1.2 MB Plotly bundle; the first result fetches it and draws."""
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
     page.goto("/calculator")
+    page.wait_for_load_state("networkidle")
+    assert any(url.endswith("/js/charts.js") for url in fetched), fetched
+    assert not [url for url in fetched if "plotly" in url]
     page.locator("#f-electricity").press_sequentially("300", delay=20)
     expect(page.locator("#total-kg")).to_have_text("1,523")
     expect(page.locator("#result [data-figure]")).to_have_count(2, timeout=1_000)
     expect_charts_drawn(page, timeout=3_000)
+    assert len([url for url in fetched if "plotly" in url]) == 1
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

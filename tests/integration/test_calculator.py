@@ -200,8 +200,13 @@ def test_the_top_actions_come_first_grouped_by_end_use_and_the_rest_behind_show_
     top, rest = html.split('class="more-actions"', 1)
     assert top.count('name="action"') == 5 and rest.count('name="action"') > 5
     assert '<h3 class="action-group-title">Car</h3>' in html
-    summaries = re.findall(r'<summary>Sources<span class="visually-hidden">: ([^<]+)</span>', html)
-    assert len(summaries) == len(set(summaries)) == html.count('name="action"')  # a unique name for each
+    # One Tab stop per action: the sources of all of them sit in one disclosure after the list,
+    # each under the action's own name, in the list's order.
+    assert html.count('<details class="action-sources" id="action-sources">') == 1 and "<summary>Sources</summary>" not in html
+    sources = html.split('<details class="action-sources" id="action-sources">', 1)[1].split("</details>", 1)[0]
+    listed = re.findall(r"<dt>([^<]+)</dt>", sources)
+    shown = re.findall(r'<span class="action-label">([^<]+)</span>', html)
+    assert listed == shown and len(set(listed)) == len(listed) == html.count('name="action"')
     assert "[secondary]" not in html and "verify" not in html.lower()
 
 
