@@ -16,7 +16,7 @@ def test_bench_seed_fills_the_pool_so_that_pool_check_passes(app, runner, tmp_pa
     assert "400 paid contributions" in seeded.output
     check = runner.invoke(args=["pool", "check"])
     assert check.exit_code == 0, check.output
-    assert "7 of 7 invariants hold" in check.output
+    assert "8 of 8 invariants hold" in check.output
     with app.app_context():
         statuses = dict(db.session.execute(select(Contribution.status, func.count())
                                            .group_by(Contribution.status)).all())
@@ -53,3 +53,78 @@ def test_bench_seed_refuses_a_site_that_takes_real_payments(app, runner):
     assert "real payments" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Contribution.id))) == 0
+
+
+# --- the running totals by month and add-on (pool_rollups) -------------------------------------------
+
+def test_the_breakdowns_read_from_running_totals_equal_a_full_recount(app, runner, tmp_path):
+    from resident_app.services.ledger import tokyo_month
+    from resident_app.services.open_ledger import (ledger_by_month, ledger_by_programme, read_rollup, recount_rollup,
+                                                   rollup_by_month, rollup_by_programme)
+    from resident_app.services.pool import (dashboard_totals, pool_figures, pool_totals_by_addon, pool_totals_by_kind,
+                                            pool_totals_by_month, pool_totals_by_organiser)
+    from resident_app.services.transparency import transparency_report
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    assert runner.invoke(args=["bench", "seed", "--contributions", "300", "--refunds", "8"]).exit_code == 0
+    with app.app_context():
+        state, rollup = read_rollup()
+        head = int(state.last_entry_id)
+        assert rollup.head == head and rollup == recount_rollup(head)
+        assert rollup_by_month(rollup) == ledger_by_month(head) and len(ledger_by_month(head)) >= 8
+        assert rollup_by_programme(rollup) == ledger_by_programme(head)
+        report = transparency_report()
+        assert {m.month: (m.contributions, m.paid_yen, m.co2_g, m.invalidated_t) for m in report.months} == {
+            month: (s.contributions, s.yen, s.co2_g, s.tonnes) for month, s in ledger_by_month(head).items()}
+        totals = dashboard_totals()
+        assert totals.figures == pool_figures()
+        assert totals.months == pool_totals_by_month() and totals.addons == pool_totals_by_addon()
+        assert totals.kinds == pool_totals_by_kind() and totals.organisers == pool_totals_by_organiser()
+        assert len(totals.addons) >= 6 and sum(m.count for m in totals.months) == pool_figures().contributions
+        assert tokyo_month(None) == ""
+
+
+def test_money_counted_on_a_months_last_evening_stays_in_that_month(app, runner, tmp_path):
+    """SQLite's date arithmetic rounds 23:59:59.999999 up to the next second: the SQL recount must
+    agree with the running totals on which month that is (the month the money was received)."""
+    from datetime import timedelta
+
+    from resident_app.models import AddOn, AddOnKind
+    from resident_app.services.days import tokyo_today
+    from resident_app.services.offline import record_offline_contribution
+    from resident_app.services.open_ledger import ledger_by_month, read_rollup, rollup_by_month
+    from resident_app.services.pool import pool_totals_by_month
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    assert runner.invoke(args=["bench", "seed", "--contributions", "20", "--refunds", "0"]).exit_code == 0
+    with app.app_context():
+        from resident_app.bench_seed import STAFF_EMAIL
+        from resident_app.services.accounts import find_user
+
+        staff = find_user(STAFF_EMAIL)
+        bus = db.session.scalar(select(AddOn).where(AddOn.kind == AddOnKind.COMMUNITY_BUS))
+        last_day = tokyo_today().replace(day=1) - timedelta(days=1)
+        record_offline_contribution(bus, quantity=7, channel=Channel.CASH, received_on=last_day, recorded_by=staff)
+        month = last_day.strftime("%Y-%m")
+        state, rollup = read_rollup()
+        assert rollup_by_month(rollup)[month] == ledger_by_month(int(state.last_entry_id))[month]
+        assert month in {m.month for m in pool_totals_by_month()}
+        check = runner.invoke(args=["pool", "check"])
+        assert check.exit_code == 0, check.output
+
+
+def test_pool_check_names_a_running_total_by_month_that_drifted(app, runner, tmp_path):
+    from sqlalchemy import update
+
+    from resident_app.models import PoolRollup
+
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    assert runner.invoke(args=["bench", "seed", "--contributions", "30", "--refunds", "2"]).exit_code == 0
+    with app.app_context():
+        month = db.session.scalar(select(PoolRollup.month).where(PoolRollup.addon_id != 0).limit(1))
+        db.session.execute(update(PoolRollup).where(PoolRollup.month == month, PoolRollup.addon_id != 0)
+                           .values(yen=PoolRollup.yen + 100))
+        db.session.commit()
+    check = runner.invoke(args=["pool", "check"])
+    assert check.exit_code == 1
+    assert "FAIL  totals by month and add-on = ledger recount" in check.output and month in check.output
