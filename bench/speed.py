@@ -190,6 +190,9 @@ def _page_weight(app_url: str) -> dict[str, Any]:
                                    "fingerprinted": bool(re.search(r"[.-][0-9a-f]{8,}\.|[?&]v=[0-9a-f]{6,}", asset))}
     weight["before_chart"] = weight["html"] + sum(weight["assets"].values())
     weight["chart_on_empty_page"] = any("plotly" in a for a in assets)
+    lazy = re.search(r'data-plotly="([^"]+)"', page.text)  # fetched by charts.js once a chart is shown
+    if lazy and not weight["chart_script"]:
+        weight["chart_script"] = len(gzip.compress(http.get(f"{app_url}{lazy.group(1)}", timeout=60).content, 6))
     return weight
 
 
@@ -351,16 +354,21 @@ def checks(backend: Backend) -> list[tuple[str, str, str, bool]]:
         if name not in backend.exports:
             continue
         figures = backend.exports[name]
-        ratio = figures["seconds"] / tool["seconds"] if tool["seconds"] else 0
-        rows.append((f"{name} vs {tool_label}", f"{figures['seconds']:.2f} s vs {tool['seconds']:.2f} s = {ratio:.1f}×",
-                     f"≤ {TARGETS['csv_vs_tool']}×", ratio <= TARGETS["csv_vs_tool"]))
+        # Judged on CPU seconds (the machine is shared: wall time waits for other people's work),
+        # the wall-clock ratio beside it.
+        ratio = figures["cpu"] / tool["cpu"] if tool["cpu"] else 0
+        wall = figures["seconds"] / tool["seconds"] if tool["seconds"] else 0
+        rows.append((f"{name} vs {tool_label} (CPU)",
+                     f"{figures['cpu']:.2f} s vs {tool['cpu']:.2f} s CPU = {ratio:.1f}× (wall {figures['seconds']:.1f} s "
+                     f"vs {tool['seconds']:.1f} s = {wall:.1f}×)", f"≤ {TARGETS['csv_vs_tool']}×",
+                     ratio <= TARGETS["csv_vs_tool"]))
         rows.append((f"{name} peak RSS", f"{figures['rss_mb']:.0f} MB", f"≤ {TARGETS['csv_peak_rss_mb']} MB",
                      figures["rss_mb"] <= TARGETS["csv_peak_rss_mb"]))
     xlsx = backend.exports["flask pool export XLSX (labels, ja)"]
-    per_second = xlsx["rows"] / xlsx["seconds"] if xlsx["seconds"] else 0
-    rows.append(("XLSX export", f"{xlsx['rows']:,} rows in {xlsx['seconds']:.1f} s = {per_second:,.0f} rows/s, "
-                 f"peak RSS {xlsx['rss_mb']:.0f} MB", f"≥ {TARGETS['xlsx_rows_per_s']:,} rows/s",
-                 per_second >= TARGETS["xlsx_rows_per_s"]))
+    per_second = xlsx["rows"] / xlsx["cpu"] if xlsx["cpu"] else 0
+    rows.append(("XLSX export (CPU)", f"{xlsx['rows']:,} rows in {xlsx['cpu']:.1f} s CPU = {per_second:,.0f} rows/s "
+                 f"(wall {xlsx['seconds']:.1f} s), peak RSS {xlsx['rss_mb']:.0f} MB",
+                 f"≥ {TARGETS['xlsx_rows_per_s']:,} rows/s", per_second >= TARGETS["xlsx_rows_per_s"]))
     page = backend.page
     rows.append(("calculator page, gzip, before the chart script", f"{page['before_chart']:,} B",
                  f"≤ {TARGETS['page_gzip_bytes']:,} B", page["before_chart"] <= TARGETS["page_gzip_bytes"]))
@@ -401,14 +409,15 @@ def report(backends: list[Backend], *, quick: bool, seconds: float, connections:
         lines += ["", "| latency (median, sequential) | ms | × home page |", "| --- | ---: | ---: |"]
         lines += [f"| {name} | {ms:.1f} | {ms / home:.1f} |" for name, ms in backend.latency_ms.items()]
         tool_label = backend.exports["_tool"]["label"]
-        lines += ["", "| export of the paid contributions | rows | wall s | CPU s | × " + tool_label + " | peak RSS MB |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
-        base = backend.exports[tool_label]["seconds"]
+        lines += ["", "| export of the paid contributions (a process each) | rows | wall s | CPU s | × " + tool_label
+                  + " (wall) | × (CPU) | peak RSS MB |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        base, base_cpu = backend.exports[tool_label]["seconds"], backend.exports[tool_label]["cpu"]
         for name, figures in backend.exports.items():
             if name.startswith("_"):
                 continue
             lines.append(f"| {name} | {figures['rows']:,} | {figures['seconds']:.2f} | {figures['cpu']:.2f} | "
-                         f"{figures['seconds'] / base if base else 0:.1f} | {figures['rss_mb']:.0f} |")
+                         f"{figures['seconds'] / base if base else 0:.1f} | {figures['cpu'] / base_cpu if base_cpu else 0:.1f} | "
+                         f"{figures['rss_mb']:.0f} |")
         page = backend.page
         lines += ["", f"Calculator page on a phone, gzip: HTML {page['html']:,} B + "
                   + " + ".join(f"{a} {b:,} B" for a, b in page["assets"].items())
