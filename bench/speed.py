@@ -45,7 +45,8 @@ from sqlalchemy.engine import make_url
 
 from .load import LoadResult, hammer
 from .resident import CSRF_RE, Resident
-from .stack import BIN, ROOT, Stack, drop_database, free_port, http_status, postgres_base_url, start_stack, wait_until
+from .stack import (BIN, ROOT, Stack, _cpu, child_pids, drop_database, free_port, http_status, postgres_base_url,
+                    start_stack, wait_until)
 
 RESULTS = ROOT / "bench" / "results.md"
 QUICK_RESULTS = ROOT / "bench" / "results-quick.md"   # not kept: a quick run's figures judge nothing
@@ -82,6 +83,7 @@ class Backend:
     contributions: int = 0
     seed_seconds: float = 0.0
     load: dict[str, LoadResult] = field(default_factory=dict)
+    server_cpu_ms: dict[str, float] = field(default_factory=dict)   # gunicorn CPU per request
     live_fragment: tuple[int, int] = (0, 0)          # bytes, gzip bytes
     latency_ms: dict[str, float] = field(default_factory=dict)
     exports: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -224,14 +226,24 @@ def _exports(stack: Stack, folder: Path, quick: bool) -> dict[str, dict[str, flo
     return figures
 
 
+def _server_cpu(process: subprocess.Popen) -> float:
+    """CPU seconds of a gunicorn master, its workers and the workers it reaped."""
+    return _cpu(process.pid, children=True) + sum(_cpu(pid) for pid in child_pids(process.pid))
+
+
 def measure(stack: Stack, backend: Backend, *, seconds: float, connections: int, quick: bool,
-            hello_url: str, folder: Path) -> None:
+            hello: subprocess.Popen, hello_url: str, folder: Path) -> None:
     load_before = os.getloadavg()[0]
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "Accept-Language": "ja"}
 
     def run(name: str, method: str, url: str, headers: dict[str, str] | None = None, body: bytes = b"") -> None:
+        server = hello if name == "hello" else stack.gunicorn
+        cpu_before = _server_cpu(server)  # type: ignore[arg-type]
         result = hammer(method, url, headers=headers, body=body, seconds=seconds, connections=connections,
                         warm_up=0.2 if quick else 1.0)
+        # The warm-up's requests are in the CPU too: count them at the run's own rate (small either way).
+        served = result.requests * (1 + (0.2 if quick else 1.0) / max(seconds, 0.1))
+        backend.server_cpu_ms[name] = (_server_cpu(server) - cpu_before) * 1000 / max(served, 1)  # type: ignore[arg-type]
         backend.load[name] = result
         bad = {s: n for s, n in result.statuses.items() if s >= 400}
         print(f"  {name:<34} {result.per_second:>8,.0f} req/s  p50 {result.p50 * 1000:7.1f} ms  "
@@ -289,8 +301,8 @@ def run_backend(name: str, base_url: str, contributions: int, *, seconds: float,
             backend.contributions = int(stack.pool()["contributions"])
         hello, hello_url = _gunicorn(stack, "bench.hello:app", folder / f"hello-{name}.log")
         print(f"{name}: {backend.contributions:,} contributions; measuring", flush=True)
-        measure(stack, backend, seconds=seconds, connections=connections, quick=quick, hello_url=hello_url,
-                folder=folder)
+        measure(stack, backend, seconds=seconds, connections=connections, quick=quick, hello=hello,
+                hello_url=hello_url, folder=folder)
     finally:
         if hello is not None:
             _stop(hello)
@@ -399,12 +411,14 @@ def report(backends: list[Backend], *, quick: bool, seconds: float, connections:
         lines += [f"## {backend.name}: {backend.contributions:,} contributions", "",
                   f"Seeded in {backend.seed_seconds:.0f} s (`flask bench seed`). Machine load average "
                   f"{backend.load_average[0]} → {backend.load_average[1]} on {os.cpu_count()} cores.", "",
-                  "| throughput | req/s | × hello | p50 ms | p99 ms | body B | client CPU s |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "| throughput | req/s | × hello | p50 ms | p99 ms | body B | server CPU ms/req | hello's CPU ÷ this "
+                  "| client CPU s |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        hello_cpu = backend.server_cpu_ms.get("hello", 0.0)
         for name, result in backend.load.items():
+            cpu = backend.server_cpu_ms.get(name, 0.0)
             lines.append(f"| {name} | {result.per_second:,.0f} | {result.per_second / hello:.2f} | "
                          f"{result.p50 * 1000:.1f} | {result.percentile(0.99) * 1000:.1f} | {result.body_bytes:,} | "
-                         f"{result.client_cpu_seconds:.1f} |")
+                         f"{cpu:.2f} | {hello_cpu / cpu if cpu else 0:.2f} | {result.client_cpu_seconds:.1f} |")
         home = backend.latency_ms["home page"]
         lines += ["", "| latency (median, sequential) | ms | × home page |", "| --- | ---: | ---: |"]
         lines += [f"| {name} | {ms:.1f} | {ms / home:.1f} |" for name, ms in backend.latency_ms.items()]
