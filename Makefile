@@ -69,12 +69,13 @@ browser-deps:
 test: install-dev translations browser-deps
 	$(BIN)/python -m pytest
 
-## Benchmarks with real processes (gunicorn, the sandbox, PostgreSQL, Redis), each at full size.
-## They make their own databases beside DATABASE_URL's (default below); `BENCH_ARGS=festival
-## --residents 100` runs one benchmark with options.
+## Benchmarks with real processes (gunicorn, the sandbox, PostgreSQL, Redis), each at full size;
+## `make bench QUICK=1` runs them small and judges nothing (CI). They make their own databases beside
+## DATABASE_URL's (default below; the speed bench also on a SQLite file of its own) and the speed
+## bench writes bench/results.md; `BENCH_ARGS="speed --contributions 100000"` runs one with options.
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/resident_bench
 bench: install-dev translations
-	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(BIN)/python -m bench $(BENCH_ARGS)
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,5 +1,7 @@
-"""Benchmarks: `python -m bench` runs every one at full size (make bench); `python -m bench NAME
-[options]` runs one. Each module in BENCHMARKS has main(argv) -> bool (True when its checks pass).
+"""Benchmarks: `python -m bench` runs every one at full size (make bench); `python -m bench --quick`
+runs every one at a small size, judging nothing (make bench QUICK=1, in CI); `python -m bench NAME
+[options]` runs one. Each module in BENCHMARKS has main(argv) -> bool (True when its checks pass)
+and takes --quick.
 
 Performance targets live here, never in timed tests; tests/system runs the same code at a small size.
 """
@@ -9,7 +11,7 @@ import importlib
 import sys
 
 # Add new benchmarks here: name -> module under bench/ with main(argv) -> bool.
-BENCHMARKS = {"festival": "bench.festival"}
+BENCHMARKS = {"festival": "bench.festival", "speed": "bench.speed"}
 
 
 def main(argv: list[str]) -> int:

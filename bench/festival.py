@@ -242,7 +242,14 @@ def main(argv: list[str] | None = None) -> bool:
                         help="residents arrive evenly over this many seconds (default: residents / 8, at most 60)")
     parser.add_argument("--viewers", type=int, default=20, help="organiser screens polling the tally")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--quick", action="store_true",
+                        help="the CI size (60 residents over 10 s, 10 screens); skipped without PostgreSQL")
     args = parser.parse_args(argv)
+    if args.quick:
+        if postgres_base_url() is None:
+            print("festival: skipped (needs PostgreSQL: DATABASE_URL=postgresql+psycopg://...)")
+            return True
+        args.residents, args.arrival_seconds, args.viewers = 60, 10.0, 10
     figures = run(args.residents, arrival_seconds=args.arrival_seconds, viewers=args.viewers)
     print(report(figures))
     if args.json:

@@ -75,10 +75,16 @@ def redis_answers(url: str) -> bool:
 
 
 def create_database(base_url: str, suffix: str) -> str:
-    """A fresh, empty database `<base name>_<suffix>` beside base_url's; its URL."""
+    """A fresh, empty database `<base name>_<suffix>` beside base_url's; its URL. A SQLite base
+    names a file: the new one sits beside it."""
     import psycopg
 
     url = make_url(base_url)
+    if url.drivername.startswith("sqlite"):
+        path = Path(url.database or "bench.sqlite3")
+        target = path.with_name(f"{path.stem}_{suffix}{path.suffix}")
+        _remove_sqlite(target)
+        return f"sqlite:///{target}"
     name = f"{url.database}_{suffix}"
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
@@ -87,10 +93,18 @@ def create_database(base_url: str, suffix: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def _remove_sqlite(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+
+
 def drop_database(database_url: str) -> None:
     import psycopg
 
     url = make_url(database_url)
+    if url.drivername.startswith("sqlite"):
+        _remove_sqlite(Path(url.database))
+        return
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
@@ -360,13 +374,18 @@ def child_pids(parent: int) -> list[int]:
     return sorted(pids)
 
 
-def start_stack(base_database_url: str, name: str, *, workers: int = 4, relay_database: bool = False,
-                sandbox_args: tuple[str, ...] = (), demo: bool = True, log_dir: Path | None = None) -> Stack:
-    """Create the database `<base>_<name>`, migrate and seed it, start the sandbox and gunicorn."""
+def start_stack(base_database_url: str, name: str, *, workers: int = 4, threads: int | None = None,
+                relay_database: bool = False, sandbox_args: tuple[str, ...] = (), demo: bool = True,
+                log_dir: Path | None = None, prepare: Callable[[str], None] | None = None) -> Stack:
+    """Create the database `<base>_<name>` (PostgreSQL, or a SQLite file beside the base's),
+    migrate and seed it, start the sandbox and gunicorn (`threads` per worker: 1 = sync workers;
+    default gunicorn.conf.py's). `prepare(database_url)` runs on the new database before that."""
     database_url = create_database(base_database_url, name)
+    if prepare is not None:
+        prepare(database_url)
     relay = None
     app_database_url = database_url
-    if relay_database:
+    if relay_database and not database_url.startswith("sqlite"):
         url = make_url(database_url)
         relay = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
         app_database_url = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
@@ -393,12 +412,14 @@ def start_stack(base_database_url: str, name: str, *, workers: int = 4, relay_da
         "WEB_CONCURRENCY": str(workers),
         "UPLOAD_DIR": str(log_dir / "uploads"),
         "PYTHONUNBUFFERED": "1",
+        **({"GUNICORN_THREADS": str(threads)} if threads else {}),
     }
     stack = Stack(database_url=database_url, app_url=app_url, sandbox_url=sandbox_url, api_key=api_key,
                   webhook_secret=webhook_secret, env=env, log_dir=log_dir, relay=relay)
     try:
         stack.flask("db", "upgrade")
-        seeded = stack.flask("seed", *(["--demo"] if demo else []))
+        # --new-demo-passwords: a database made earlier (prepare) may hold the demo accounts already.
+        seeded = stack.flask("seed", *(["--demo", "--new-demo-passwords"] if demo else []))
         stack.demo_passwords = dict(re.findall(r"demo account (\S+) password: (\S+)", seeded.stdout))
         stack.sandbox = subprocess.Popen(
             [sys.executable, "-m", "resident_app.payments.sandbox", "--port", str(sandbox_port),

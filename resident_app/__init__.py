@@ -42,7 +42,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId  # before any blueprint: every <int:...> is bounded
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
-    from .web import i18n, security
+    from .web import i18n, security, static_files
 
     db.init_app(app)
     _sqlite_pragmas(app)
@@ -82,6 +82,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
 
     i18n.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     from .web import errors
 
     errors.init_app(app)

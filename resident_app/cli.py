@@ -23,9 +23,11 @@ CLI_ACTOR = "cli"
 
 def register_cli(app: Flask) -> None:
     from .payments.cli import register_payments_cli
+    from .bench_seed import register_bench_cli
     from .pool_cli import register_pool_cli
 
     register_pool_cli(app)
+    register_bench_cli(app)
     register_payments_cli(app)
 
     @app.cli.command("seed")

@@ -12,12 +12,14 @@ signed, and each public total is the plain sum of one column over every entry:
 
 The single PoolState row (id 1) is the pool-wide lock every pool write takes first, and it keeps
 the same sums as running totals, updated in the transaction that writes the entries, so public
-figures never have to scan the contributions. `flask pool check` recounts both."""
+figures never have to scan the contributions. PoolRollup keeps them again by month and add-on,
+in the same transaction, for the breakdowns (the transparency report, the staff dashboard).
+`flask pool check` recounts all of them from the ledger."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, BigInteger, CheckConstraint, Enum, ForeignKey, Index, event
+from sqlalchemy import DDL, BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -90,3 +92,26 @@ class PoolState(db.Model):
     retired_t: Mapped[Tonnes] = mapped_column(default=0)
     credits_yen: Mapped[Yen] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+NO_ADDON = 0  # PoolRollup.addon_id of entries about no contribution (batches, credits, corrections)
+
+
+class PoolRollup(db.Model):
+    """The ledger's sums by the month an entry occurred in (Japan time), the add-on of the
+    contribution it is about and the month that contribution was paid in: running totals kept by
+    services.ledger.post in the transaction that writes the entries, so the breakdowns by month, by
+    programme, by add-on and by organiser read a few hundred rows instead of the whole ledger."""
+
+    __tablename__ = "pool_rollups"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)        # "2026-11": occurred_at, Tokyo
+    paid_month: Mapped[str] = mapped_column(String(7), primary_key=True)   # the contribution's paid_at; ""
+    addon_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # NO_ADDON: none
+    entries: Mapped[int] = mapped_column(BigInteger, default=0)
+    contributions: Mapped[int] = mapped_column(BigInteger, default=0)     # in less out for good
+    yen: Mapped[Yen] = mapped_column(default=0)
+    co2_g: Mapped[Grams] = mapped_column(default=0)
+    retired_g: Mapped[Grams] = mapped_column(default=0)
+    tonnes: Mapped[Tonnes] = mapped_column(default=0)
+    credits_yen: Mapped[Yen] = mapped_column(default=0)

@@ -46,8 +46,10 @@ def event_overview(event: Event) -> EventOverview:
 
 def offset_events() -> list[EventOverview]:
     """Events with an estimate that money was paid for, the latest first: the transparency page lists them."""
-    ids = select(AddOn.event_id).join(Contribution, Contribution.addon_id == AddOn.id).where(
-        AddOn.event_id.is_not(None), Contribution.status == ContributionStatus.PAID)
+    # EXISTS per event add-on (the contributions' addon_id index), not a join over every contribution.
+    paid = select(Contribution.id).where(Contribution.addon_id == AddOn.id,
+                                         Contribution.status == ContributionStatus.PAID).exists()
+    ids = select(AddOn.event_id).where(AddOn.event_id.is_not(None), paid)
     events = db.session.scalars(select(Event).where(Event.id.in_(ids))
                                 .options(selectinload(Event.owner))
                                 .where(Event.estimate_inputs.is_not(None))

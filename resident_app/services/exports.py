@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Select, case, func, literal, select
 
 from ..extensions import db
 from ..models import AddOn, AuditEntry, Batch, Contribution, ContributionStatus, User
@@ -64,12 +64,9 @@ class ContributionFilter:
     status: ContributionStatus | None = ContributionStatus.PAID   # None: every status
 
 
-def contribution_rows(where: ContributionFilter = ContributionFilter(), *,
-                      programme_name: str | None = None) -> Iterator[Row]:
-    """One row per contribution, oldest first: number, paid_at, created_at, status, channel, addon
-    id, slug, titles ja and en, kind, organiser id, organisation, quantity, unit price, amount,
-    refunded yen, grams, refunded grams, rate, batch number, display name. No e-mail address, no
-    payment ids."""
+def contribution_query(where: ContributionFilter = ContributionFilter(), *,
+                       programme_name: str | None = None) -> Select:
+    """The SELECT behind contribution_rows: its columns, filters and order."""
     moment = func.coalesce(Contribution.paid_at, Contribution.created_at)
     query = (
         select(Contribution.number, Contribution.paid_at, Contribution.created_at, Contribution.status,
@@ -91,11 +88,20 @@ def contribution_rows(where: ContributionFilter = ContributionFilter(), *,
         query = query.where(Contribution.addon_id == where.addon_id)
     if where.owner_id is not None:
         query = query.where(AddOn.owner_id == where.owner_id)
+    return query.order_by(moment, Contribution.id)
+
+
+def contribution_rows(where: ContributionFilter = ContributionFilter(), *,
+                      programme_name: str | None = None) -> Iterator[Row]:
+    """One row per contribution, oldest first: number, paid_at, created_at, status, channel, addon
+    id, slug, titles ja and en, kind, organiser id, organisation, quantity, unit price, amount,
+    refunded yen, grams, refunded grams, rate, batch number, display name. No e-mail address, no
+    payment ids."""
     # On the session's connection, without the ORM's result machinery (plain columns need none:
     # about a third faster). `with`: a download abandoned half-way closes its (server-side, on
     # PostgreSQL) cursor at once.
-    with db.session.connection().execute(query.order_by(moment, Contribution.id)
-                            .execution_options(yield_per=CHUNK_ROWS)) as rows:
+    with db.session.connection().execute(contribution_query(where, programme_name=programme_name)
+                                         .execution_options(yield_per=CHUNK_ROWS)) as rows:
         yield from rows
 
 

@@ -7,17 +7,22 @@ write lock: either way two confirmations, a correction and a refund can never de
 balance at once. Nothing here commits (the calling service owns the transaction)."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Iterable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Channel, LedgerEntry, LedgerKind, PoolState, utcnow
+from ..models import Channel, Contribution, LedgerEntry, LedgerKind, PoolRollup, PoolState, utcnow
 from ..models.enums import LEDGER_IN, LEDGER_OUT
-from ..models.ledger import POOL_ROW_ID
+from ..models.ledger import NO_ADDON, POOL_ROW_ID
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+ROLLUP_MEASURES = ("entries", "contributions", "yen", "co2_g", "retired_g", "tonnes", "credits_yen")
 
 KIND_FOR_CHANNEL = {Channel.STRIPE: LedgerKind.PAYMENT, Channel.CASH: LedgerKind.CASH,
                     Channel.BANK_TRANSFER: LedgerKind.TRANSFER}
@@ -96,7 +101,41 @@ def post(entries: Iterable[Entry], *, recorded_at: datetime | None = None) -> li
             credits_yen=PoolState.credits_yen + sum(e.credits_yen for e in batch),
             updated_at=now,
         ).execution_options(synchronize_session=False))
+    _roll_up(batch, now)
     return ids
+
+
+def tokyo_month(moment: datetime | None) -> str:
+    """"2026-11": the month of a moment in Japan time ("" for none); the SQL breakdowns' month."""
+    return moment.astimezone(TOKYO).strftime("%Y-%m") if moment is not None else ""
+
+
+def _roll_up(batch: list[Entry], now: datetime) -> None:
+    """Add the entries to PoolRollup, one UPDATE (or INSERT) per month and add-on they touch. The
+    caller holds the pool lock, so no other transaction adds the same row at the same time."""
+    ids = sorted({e.contribution_id for e in batch if e.contribution_id is not None})
+    about: dict[int, tuple[int, str]] = {}
+    for first in range(0, len(ids), 5000):
+        chunk = ids[first:first + 5000]
+        about.update((cid, (addon_id, tokyo_month(paid_at))) for cid, addon_id, paid_at in db.session.execute(
+            select(Contribution.id, Contribution.addon_id, Contribution.paid_at).where(Contribution.id.in_(chunk))))
+    sums: dict[tuple[str, str, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(ROLLUP_MEASURES, 0))
+    for e in batch:
+        addon_id, paid_month = about.get(e.contribution_id, (NO_ADDON, "")) if e.contribution_id else (NO_ADDON, "")
+        row = sums[(tokyo_month(e.occurred_at or now), paid_month, addon_id)]
+        row["entries"] += 1
+        row["contributions"] += e.contributions
+        for name in ROLLUP_MEASURES[2:]:
+            row[name] += getattr(e, name)
+    for (month, paid_month, addon_id), values in sums.items():
+        key = (PoolRollup.month == month, PoolRollup.paid_month == paid_month, PoolRollup.addon_id == addon_id)
+        touched = db.session.execute(
+            update(PoolRollup).where(*key)
+            .values({name: getattr(PoolRollup, name) + value for name, value in values.items()})
+            .execution_options(synchronize_session=False)).rowcount
+        if touched != 1:
+            db.session.execute(insert(PoolRollup).values(month=month, paid_month=paid_month, addon_id=addon_id,
+                                                         **values))
 
 
 def pool_state() -> PoolState:

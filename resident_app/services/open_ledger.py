@@ -20,10 +20,11 @@ from sqlalchemy import ColumnElement, case, func, select
 
 from ..carbon.conversion import GRAMS_PER_TONNE
 from ..extensions import db
-from ..models import AddOn, AddOnKind, Batch, Contribution, LedgerEntry, LedgerKind
+from ..models import AddOn, AddOnKind, Batch, Contribution, LedgerEntry, LedgerKind, PoolRollup, PoolState
 from ..models.enums import LEDGER_IN, LEDGER_OUT
+from ..models.ledger import NO_ADDON
 from .exports import tokyo_iso
-from .ledger import pool_state
+from .ledger import ROLLUP_MEASURES, pool_state
 
 CHUNK_ROWS = 1000
 # The programmes the report totals, by add-on kind (eco-tours are few and count as "other").
@@ -149,12 +150,13 @@ def ledger_totals(head: int | None = None) -> LedgerSums:
 
 def _tokyo_month(column) -> ColumnElement[str]:
     if db.session.get_bind().dialect.name == "sqlite":  # stored as naive UTC text
-        return func.strftime("%Y-%m", column, "+9 hours")
+        # Whole seconds first: SQLite's date arithmetic rounds 23:59:59.999999 up into the next month.
+        return func.strftime("%Y-%m", func.substr(column, 1, 19), "+9 hours")
     return func.to_char(func.timezone("Asia/Tokyo", column), "YYYY-MM")
 
 
 def ledger_by_month(head: int) -> dict[str, LedgerSums]:
-    """Sums by the month (Japan time) each entry occurred in."""
+    """Sums by the month (Japan time) each entry occurred in: a recount (`flask pool check`)."""
     month = _tokyo_month(LedgerEntry.occurred_at).label("month")
     rows = db.session.execute(select(month, *_sum_columns()).where(LedgerEntry.id <= head)
                               .group_by(month).order_by(month))
@@ -162,7 +164,8 @@ def ledger_by_month(head: int) -> dict[str, LedgerSums]:
 
 
 def ledger_by_programme(head: int) -> dict[str, LedgerSums]:
-    """Sums of the entries about contributions, by the programme of the contribution's add-on."""
+    """Sums of the entries about contributions, by the programme of the contribution's add-on: a
+    recount (`flask pool check`)."""
     rows = db.session.execute(
         select(AddOn.kind, *_sum_columns()).select_from(LedgerEntry)
         .join(Contribution, Contribution.id == LedgerEntry.contribution_id)
@@ -175,6 +178,73 @@ def ledger_by_programme(head: int) -> dict[str, LedgerSums]:
         sums.contributions += int(c)
         for name, value in zip(MEASURES, values):
             setattr(sums, name, getattr(sums, name) + int(value))
+    return result
+
+
+# --- the same breakdowns from the running totals (pages: no scan) ---------------------------------
+
+@dataclass(frozen=True)
+class Rollup:
+    """The ledger's sums by month, add-on and month of payment up to one head, read in one go."""
+
+    head: int
+    rows: tuple[tuple[str, str, int, LedgerSums], ...]    # (month, paid_month, addon_id, sums)
+
+
+def read_rollup(attempts: int = 5) -> tuple[PoolState, Rollup]:
+    """The pool row and the rollups as of the same ledger head. Both change in one transaction, but
+    two statements may see two commits: read again until the rollups hold exactly the entries the
+    pool row counts (entries only ever grow), and recount from the ledger if writes never pause."""
+    measures = [getattr(PoolRollup, name) for name in ROLLUP_MEASURES]
+    for _ in range(attempts):
+        state = pool_state()
+        rows = db.session.execute(select(PoolRollup.month, PoolRollup.paid_month, PoolRollup.addon_id, *measures)
+                                  .order_by(PoolRollup.month, PoolRollup.paid_month, PoolRollup.addon_id)).all()
+        if sum(int(r.entries) for r in rows) == int(state.entries):
+            return state, Rollup(int(state.last_entry_id), tuple(
+                (m, p, int(a), LedgerSums(*(int(v) for v in values))) for m, p, a, *values in rows))
+    state = pool_state()
+    return state, recount_rollup(int(state.last_entry_id))
+
+
+def recount_rollup(head: int) -> Rollup:
+    """What the rollups should hold, summed from the ledger up to `head` (a full scan)."""
+    month, paid_month = _tokyo_month(LedgerEntry.occurred_at), _tokyo_month(Contribution.paid_at)
+    query = (select(month, func.coalesce(paid_month, ""), func.coalesce(Contribution.addon_id, NO_ADDON),
+                    *_sum_columns())
+             .select_from(LedgerEntry).outerjoin(Contribution, Contribution.id == LedgerEntry.contribution_id)
+             .where(LedgerEntry.id <= head).group_by(month, paid_month, Contribution.addon_id))
+    rows = sorted((str(m), str(p), int(a), LedgerSums(*(int(v) for v in values)))
+                  for m, p, a, *values in db.session.execute(query))
+    return Rollup(head, tuple(rows))
+
+
+def _add(into: LedgerSums, sums: LedgerSums) -> None:
+    into.entries += sums.entries
+    into.contributions += sums.contributions
+    for name in MEASURES:
+        setattr(into, name, getattr(into, name) + getattr(sums, name))
+
+
+def rollup_by_month(rollup: Rollup) -> dict[str, LedgerSums]:
+    """ledger_by_month from the running totals."""
+    result: dict[str, LedgerSums] = {}
+    for month, _paid, _addon, sums in rollup.rows:
+        _add(result.setdefault(month, LedgerSums()), sums)
+    return dict(sorted(result.items()))
+
+
+def addon_kinds() -> dict[int, AddOnKind]:
+    return {i: AddOnKind(k) for i, k in db.session.execute(select(AddOn.id, AddOn.kind))}
+
+
+def rollup_by_programme(rollup: Rollup) -> dict[str, LedgerSums]:
+    """ledger_by_programme from the running totals."""
+    kinds = addon_kinds()
+    result = {name: LedgerSums() for name in PROGRAMMES}
+    for _month, _paid, addon_id, sums in rollup.rows:
+        if addon_id != NO_ADDON:
+            _add(result[PROGRAMME_OF_KIND[kinds[addon_id]]], sums)
     return result
 
 

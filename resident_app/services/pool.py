@@ -1,7 +1,10 @@
 """Read-only figures about the pool, shared by the API, the pages, the dashboard and the exports.
 
 The pool's totals come from the ledger (its running sums); the breakdowns by month, add-on, kind
-and organiser sum the same contributions net of refunds, so their totals agree with the ledger's."""
+and organiser sum the same contributions net of refunds, so their totals agree with the ledger's.
+The pool_totals_by_* functions count the contributions (any period, one organiser's); the
+dashboard's whole-pool breakdowns come from the ledger's running totals by month and add-on
+(dashboard_totals), which `flask pool check` and the tests hold equal to those counts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +17,7 @@ from ..carbon.conversion import grams_for_yen
 from ..carbon.pool import pool_balance_g
 from ..extensions import db
 from ..models import AddOn, AddOnKind, Contribution, ContributionStatus, User
+from ..models.ledger import NO_ADDON
 from .ledger import pool_state
 from .programme import current_rate
 
@@ -122,7 +126,8 @@ def _paid(query: Select, *, owner_id: int | None, start: datetime | None, end: d
 
 def _tokyo_month() -> ColumnElement[str]:
     if db.session.get_bind().dialect.name == "sqlite":  # stored as naive UTC text
-        return func.strftime("%Y-%m", Contribution.paid_at, "+9 hours")
+        # Whole seconds first: SQLite's date arithmetic rounds 23:59:59.999999 up into the next month.
+        return func.strftime("%Y-%m", func.substr(Contribution.paid_at, 1, 19), "+9 hours")
     return func.to_char(func.timezone("Asia/Tokyo", Contribution.paid_at), "YYYY-MM")
 
 
@@ -165,3 +170,53 @@ def pool_totals_by_organiser(*, start: datetime | None = None,
                   owner_id=None, start=start, end=end).group_by(User.id, User.organisation)
     rows = db.session.execute(query.order_by(func.sum(Contribution.net_yen).desc(), User.id))
     return [OrganiserTotal(i, o, int(c), int(y), int(g)) for i, o, c, y, g in rows]
+
+
+@dataclass(frozen=True)
+class DashboardTotals:
+    figures: PoolFigures
+    months: list[MonthTotal]
+    addons: list[AddOnTotal]
+    kinds: list[KindTotal]
+    organisers: list[OrganiserTotal]
+
+
+def dashboard_totals() -> DashboardTotals:
+    """The pool's figures and the four breakdowns of pool_totals_by_* (months of payment, add-ons,
+    kinds, organisers; the same rows, order and figures) from the running totals by month and
+    add-on: a few hundred rows whatever the number of contributions."""
+    from .open_ledger import read_rollup  # open_ledger -> exports -> this module
+
+    state, rollup = read_rollup()
+    rate = current_rate()
+    figures = PoolFigures(int(state.contributions), int(state.paid_yen), int(state.co2_g), int(state.retired_t),
+                          pool_balance_g(int(state.retired_t), int(state.retired_g)), rate.yen_per_t if rate else 0)
+    by_month: dict[str, list[int]] = {}
+    by_addon: dict[int, list[int]] = {}
+    for _month, paid_month, addon_id, sums in rollup.rows:
+        if addon_id == NO_ADDON:
+            continue
+        for key, into in ((paid_month, by_month), (addon_id, by_addon)):
+            total = into.setdefault(key, [0, 0, 0])  # type: ignore[arg-type]
+            total[0] += sums.contributions
+            total[1] += sums.yen
+            total[2] += sums.co2_g
+    # A month or add-on whose every contribution was refunded counts none: the counts leave it out too.
+    months = [MonthTotal(m, *t) for m, t in sorted(by_month.items()) if t[0]]
+    addons_by_id = {a.id: a for a in db.session.scalars(select(AddOn).where(AddOn.id.in_(list(by_addon))))}
+    addons = sorted((AddOnTotal(i, a.slug, a.title_ja, a.title_en, AddOnKind(a.kind), a.owner_id, *by_addon[i])
+                     for i, a in addons_by_id.items() if by_addon[i][0]), key=lambda t: (-t.paid_yen, t.addon_id))
+    kinds: dict[AddOnKind, list[int]] = {}
+    owners: dict[int, list[int]] = {}
+    for total in addons:
+        for key, into in ((total.kind, kinds), (total.owner_id, owners)):
+            sums = into.setdefault(key, [0, 0, 0])  # type: ignore[arg-type]
+            sums[0] += total.count
+            sums[1] += total.paid_yen
+            sums[2] += total.co2_g
+    names = dict(db.session.execute(select(User.id, User.organisation).where(User.id.in_(list(owners)))).all())
+    return DashboardTotals(
+        figures, months, addons,
+        [KindTotal(k, *kinds[k]) for k in sorted(kinds, key=lambda k: k.value)],
+        sorted((OrganiserTotal(o, names.get(o, ""), *t) for o, t in owners.items()),
+               key=lambda t: (-t.paid_yen, t.owner_id)))

@@ -16,10 +16,11 @@ from sqlalchemy import case, func, literal, or_, select
 
 from ..carbon.conversion import GRAMS_PER_TONNE
 from ..extensions import db
-from ..models import Batch, BatchStatus, Contribution, ContributionStatus, DisputeStatus, LedgerEntry
+from ..models import Batch, BatchStatus, Contribution, ContributionStatus, DisputeStatus, LedgerEntry, PoolRollup
 from ..models.enums import LEDGER_IN
-from .ledger import pool_state
-from .open_ledger import ledger_by_batch, ledger_rows, ledger_totals, sum_public_rows
+from .ledger import ROLLUP_MEASURES, pool_state
+from .open_ledger import (ledger_by_batch, ledger_by_month, ledger_by_programme, ledger_rows, ledger_totals,
+                          recount_rollup, sum_public_rows)
 from .pool import pool_figures
 from .register import batch_view
 from .transparency import report_json, transparency_report
@@ -55,6 +56,25 @@ def check_running_totals() -> CheckLine:
     text = (f"{recount.entries:,} entries up to #{head}, ¥{recount.yen:,}, {recount.co2_g:,} g, "
             f"{recount.tonnes:,} t, {recount.retired_g:,} g retired, ¥{recount.credits_yen:,} on credits")
     return CheckLine("running totals = ledger recount", not wrong, "; ".join(wrong) or text)
+
+
+def check_rollups() -> CheckLine:
+    """The running totals by month and add-on (what the transparency report and the dashboard read)
+    against the ledger summed by month and add-on again, row by row."""
+    state = pool_state()
+    stored = {(m, p, int(a)): tuple(int(v) for v in values) for m, p, a, *values in db.session.execute(
+        select(PoolRollup.month, PoolRollup.paid_month, PoolRollup.addon_id,
+               *(getattr(PoolRollup, name) for name in ROLLUP_MEASURES)))}
+    recount = {(m, p, a): (s.entries, s.contributions, s.yen, s.co2_g, s.retired_g, s.tonnes, s.credits_yen)
+               for m, p, a, s in recount_rollup(int(state.last_entry_id)).rows}
+    wrong = sorted(key for key in stored.keys() | recount.keys() if stored.get(key) != recount.get(key))
+    months = ledger_by_month(int(state.last_entry_id))
+    programmes = ledger_by_programme(int(state.last_entry_id))
+    text = (f"{len(stored)} rows (month × month paid × add-on) = the ledger summed again; "
+            f"{len(months)} month(s), {sum(1 for p in programmes.values() if p.entries)} programme(s)")
+    if wrong:
+        text = f"{len(wrong)} row(s) differ from the ledger: " + ", ".join(f"{m}/{p or '-'}/{a}" for m, p, a in wrong[:SHOWN])
+    return CheckLine("totals by month and add-on = ledger recount", not wrong, text)
 
 
 def check_contributions() -> CheckLine:
@@ -201,7 +221,7 @@ def check_open_data() -> CheckLine:
     return CheckLine("open data reproduces every total", not wrong, "; ".join(wrong) or text)
 
 
-CHECKS = (check_running_totals, check_contributions, check_batch_membership, check_cover, check_batches,
+CHECKS = (check_running_totals, check_rollups, check_contributions, check_batch_membership, check_cover, check_batches,
           check_open_batches, check_open_data)
 
 

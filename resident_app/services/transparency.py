@@ -17,8 +17,7 @@ from ..carbon.pool import SerialRange, pool_balance_g
 from ..extensions import db
 from ..models import Batch, BatchStatus, ConversionRate, InvalidationCorrection, utcnow
 from .exports import serial_text, tokyo_iso
-from .ledger import pool_state
-from .open_ledger import BatchLedger, ledger_by_batch, ledger_by_month, ledger_by_programme
+from .open_ledger import BatchLedger, ledger_by_batch, read_rollup, rollup_by_month, rollup_by_programme
 from .pool import PoolFigures
 from .programme import current_rate
 from .register import InvalidationView, PurchaseView, batch_view
@@ -114,17 +113,18 @@ def _published(batch: Batch, ledger: BatchLedger) -> PublishedBatch:
 
 
 def transparency_report() -> TransparencyReport:
-    """Everything the transparency page shows, read once, up to one ledger head."""
-    state = pool_state()
-    head = int(state.last_entry_id)
+    """Everything the transparency page shows, read once, up to one ledger head: the totals from the
+    pool row, the months and programmes from the rollups (no scan of the ledger)."""
+    state, rollup = read_rollup()
+    head = rollup.head
     per_batch = ledger_by_batch(head)
     batches = tuple(_published(b, per_batch.get(b.id, BatchLedger())) for b in db.session.scalars(
         select(Batch).where(Batch.status == BatchStatus.INVALIDATED)
         .order_by(Batch.confirmed_at.desc(), Batch.id.desc())))
     months = tuple(MonthRow(month, s.contributions, s.yen, s.co2_g, s.tonnes)
-                   for month, s in ledger_by_month(head).items())
+                   for month, s in rollup_by_month(rollup).items())
     programmes = tuple(ProgrammeRow(name, s.contributions, s.yen, s.co2_g)
-                       for name, s in ledger_by_programme(head).items())
+                       for name, s in rollup_by_programme(rollup).items())
     rate = current_rate()
     figures = PoolFigures(int(state.contributions), int(state.paid_yen), int(state.co2_g), int(state.retired_t),
                           pool_balance_g(int(state.retired_t), int(state.retired_g)), rate.yen_per_t if rate else 0)

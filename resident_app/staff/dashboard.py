@@ -9,8 +9,7 @@ from flask import render_template
 from flask_babel import gettext as _
 
 from ..public.labels import addon_kind_label
-from ..services.pool import (pool_figures, pool_totals_by_addon, pool_totals_by_kind, pool_totals_by_month,
-                             pool_totals_by_organiser)
+from ..services.pool import dashboard_totals
 from ..web.i18n import locale_code
 from ..web.labels import organiser_name
 from . import bp
@@ -34,10 +33,8 @@ def month_label(month: str) -> str:
 @bp.get("/")
 def dashboard():
     """Paid, pooled, retired and carried; the totals as charts with their tables; the queue."""
-    months = pool_totals_by_month()
-    addons = pool_totals_by_addon()
-    kinds = pool_totals_by_kind()
-    organisers = pool_totals_by_organiser()
+    totals = dashboard_totals()
+    months, addons, kinds, organisers = totals.months, totals.addons, totals.kinds, totals.organisers
     yen_title, kg_label = _("Yen paid"), _("kg-CO2")
 
     def figure(labels, rows, horizontal=True):
@@ -53,7 +50,7 @@ def dashboard():
         "organiser": figure([organiser_name(o.owner_id, o.organisation) for o in organisers], organisers),
     }
     flagged, flagged_total = flagged_contributions()
-    return render_template("staff/dashboard.html", figures=pool_figures(), awaiting=awaiting_next_batch(),
+    return render_template("staff/dashboard.html", figures=totals.figures, awaiting=awaiting_next_batch(),
                            open_batches=open_batch_count(), months=months, addons=addons, kinds=kinds,
                            organisers=organisers, charts=charts, month_label=month_label,
                            flagged=flagged, flagged_total=flagged_total)

@@ -125,8 +125,12 @@ def attachment(filename: str) -> str:
 def csv_response(rows: Iterable[Sequence[object]], filename: str, *, encoding: str = UTF8,
                  guard: bool = True) -> Response:
     """Stream the rows as a CSV download. Call inside the request: the rows are read as it streams."""
-    response = Response(stream_with_context(encode_rows(rows, encoding=encoding, guard=guard)),
-                        content_type=csv_content_type(encoding))
+    return csv_stream_response(encode_rows(rows, encoding=encoding, guard=guard), filename, encoding=encoding)
+
+
+def csv_stream_response(chunks: Iterable[bytes], filename: str, *, encoding: str = UTF8) -> Response:
+    """Stream CSV bytes as a download (read as the response is sent, inside the request)."""
+    response = Response(stream_with_context(chunks), content_type=csv_content_type(encoding))
     response.headers["Content-Disposition"] = attachment(filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response

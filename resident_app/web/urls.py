@@ -15,7 +15,13 @@ from werkzeug.routing import BuildError, MapAdapter
 
 
 class SiteFlask(Flask):
-    """Flask, with absolute URLs built on PUBLIC_BASE_URL when it is set."""
+    """Flask, with absolute URLs built on PUBLIC_BASE_URL when it is set, and static files
+    fingerprinted, long-cached and compressed (web/static_files.py)."""
+
+    def send_static_file(self, filename: str):
+        from .static_files import send_static
+
+        return send_static(self, filename)
 
     def url_for(self, endpoint: str, /, *, _anchor: str | None = None, _method: str | None = None,
                 _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:

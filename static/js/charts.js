@@ -1,48 +1,52 @@
 // Draws every Plotly figure built on the server. The figure JSON sits in the chart element's
 // data-figure attribute (htmx drops <script> tags from swapped fragments, attributes survive),
 // or in a <script type="application/json" data-chart-for="NAME"> beside a [data-chart="NAME"].
-// No inline script is needed, so the strict CSP holds.
-// A page that may have no chart at first (the calculator before a result) names the Plotly bundle
-// in this script's data-plotly instead of loading it: the 1.2 MB bundle is fetched with the first chart.
+// No inline script is needed, so the strict CSP holds. Plotly itself (the heaviest file of the
+// site) is fetched only when a chart is on the page: its address is this script's data-plotly.
 (function () {
   "use strict";
-  var self = document.currentScript;
-  var plotlySrc = self && self.getAttribute("data-plotly");
-  var waiting = [];
-  var loading = false;
-
-  function withPlotly(callback) {
-    if (window.Plotly) { callback(); return; }
+  var me = document.currentScript;
+  var plotlySrc = me ? me.getAttribute("data-plotly") : null;
+  var waiting = null;
+  function withPlotly(then) {
+    if (window.Plotly) { then(); return; }
     if (!plotlySrc) { return; }
-    waiting.push(callback);
-    if (loading) { return; }
-    loading = true;
+    if (waiting) { waiting.push(then); return; }
+    waiting = [then];
     var script = document.createElement("script");
     script.src = plotlySrc;
-    script.onload = function () { waiting.splice(0).forEach(function (run) { run(); }); };
+    script.onload = function () {
+      var queued = waiting;
+      waiting = null;
+      queued.forEach(function (run) { run(); });
+    };
     document.head.appendChild(script);
   }
   function plot(target, json) {
     var figure;
-    if (!target.isConnected) { return; }  // replaced by a live update while Plotly was loading
     try { figure = JSON.parse(json); } catch (e) { return; }
     window.Plotly.react(target, figure.data, figure.layout,
       { displayModeBar: false, responsive: true, locale: document.documentElement.lang });
     target.setAttribute("data-drawn", "true");
   }
-  function draw(root) {
+  function charts(root) {
     var scope = root.querySelectorAll ? root : document;
-    var own = scope.matches && scope.matches("[data-figure]");
-    if (!own && !scope.querySelector("[data-figure], script[data-chart-for]")) { return; }
+    var found = [];
+    if (scope.matches && scope.matches("[data-figure]")) { found.push([scope, scope.getAttribute("data-figure")]); }
+    scope.querySelectorAll("[data-figure]").forEach(function (target) {
+      found.push([target, target.getAttribute("data-figure")]);
+    });
+    scope.querySelectorAll("script[data-chart-for]").forEach(function (node) {
+      var target = node.parentElement.querySelector('[data-chart="' + node.getAttribute("data-chart-for") + '"]');
+      if (target) { found.push([target, node.textContent]); }
+    });
+    return found;
+  }
+  function draw(root) {
+    var found = charts(root);
+    if (!found.length) { return; }
     withPlotly(function () {
-      if (own) { plot(scope, scope.getAttribute("data-figure")); }
-      scope.querySelectorAll("[data-figure]").forEach(function (target) {
-        plot(target, target.getAttribute("data-figure"));
-      });
-      scope.querySelectorAll("script[data-chart-for]").forEach(function (node) {
-        var target = node.parentElement.querySelector('[data-chart="' + node.getAttribute("data-chart-for") + '"]');
-        if (target) { plot(target, node.textContent); }
-      });
+      found.forEach(function (pair) { if (pair[0].isConnected) { plot(pair[0], pair[1]); } });
     });
   }
   function start() {

@@ -46,7 +46,7 @@ def test_manifest_names_colours_and_icons_in_the_visitors_language(client, heade
 
 def test_every_page_links_the_icons_and_the_manifest(client):
     html = client.get("/").get_data(as_text=True)
-    for link in ('rel="icon" href="/favicon.ico"', 'rel="icon" href="/static/icons/icon.svg"',
+    for link in ('rel="icon" href="/favicon.ico"', 'rel="icon" href="/static/icons/icon.svg?v=',
                  'rel="apple-touch-icon" href="/apple-touch-icon.png"', 'rel="manifest" href="/manifest.webmanifest"',
                  '<meta name="theme-color" content="#1b6e53">'):
         assert link in html
