@@ -16,17 +16,29 @@ down_revision = "0007_saved_delete"
 branch_labels = None
 depends_on = None
 
-# Written out here so this revision never changes with the models (enums.LEDGER_IN / LEDGER_OUT).
-LEDGER_IN = ("payment", "cash", "transfer")
-LEDGER_OUT = ("refund", "dispute_lost")
+# The kinds counted in and out are written out below, as enums.LEDGER_IN / LEDGER_OUT are today.
 
 
-def _month(column: str, dialect: str) -> str:
-    """The month of a stored UTC moment in Japan time, as services.ledger.tokyo_month writes it."""
-    if dialect == "sqlite":
-        # Whole seconds first: SQLite's date arithmetic rounds 23:59:59.999999 up into the next month.
-        return f"strftime('%Y-%m', substr({column}, 1, 19), '+9 hours')"
-    return f"to_char({column} AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM')"
+# Whole SQL statements, written out (no formatting), so the revision never changes with the code.
+# A month is the Japan-time month of a stored UTC moment, as services.ledger.tokyo_month writes it;
+# on SQLite whole seconds first: its date arithmetic rounds 23:59:59.999999 up into the next month.
+_COLUMNS = "(month, paid_month, addon_id, entries, contributions, yen, co2_g, retired_g, tonnes, credits_yen)"
+_SUMS = """count(*),
+       sum(CASE WHEN l.kind IN ('payment', 'cash', 'transfer') THEN 1
+                WHEN l.kind IN ('refund', 'dispute_lost') THEN -1 ELSE 0 END),
+       sum(l.yen), sum(l.co2_g), sum(l.retired_g), sum(l.tonnes), sum(l.credits_yen)
+FROM pool_ledger l LEFT JOIN contributions c ON c.id = l.contribution_id
+GROUP BY 1, 2, 3"""
+BACKFILL = {
+    "sqlite": "INSERT INTO pool_rollups " + _COLUMNS + """
+SELECT strftime('%Y-%m', substr(l.occurred_at, 1, 19), '+9 hours'),
+       coalesce(strftime('%Y-%m', substr(c.paid_at, 1, 19), '+9 hours'), ''),
+       coalesce(c.addon_id, 0), """ + _SUMS,
+    "postgresql": "INSERT INTO pool_rollups " + _COLUMNS + """
+SELECT to_char(l.occurred_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM'),
+       coalesce(to_char(c.paid_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM'), ''),
+       coalesce(c.addon_id, 0), """ + _SUMS,
+}
 
 
 def upgrade():
@@ -44,20 +56,8 @@ def upgrade():
         sa.Column("credits_yen", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("month", "paid_month", "addon_id", name=op.f("pk_pool_rollups")),
     )
-    dialect = op.get_bind().dialect.name
-    ins = ", ".join(f"'{k}'" for k in LEDGER_IN)
-    out = ", ".join(f"'{k}'" for k in LEDGER_OUT)
     # One pass over the ledger that is there now; services.ledger.post keeps the rows from here on.
-    # Built from this file's constants only, never from input (hence the nosec).
-    backfill = f"""INSERT INTO pool_rollups"""  # nosec B608
-    op.execute(backfill + f""" (month, paid_month, addon_id, entries, contributions, yen, co2_g, retired_g,
-                                  tonnes, credits_yen)
-        SELECT {_month('l.occurred_at', dialect)}, coalesce({_month('c.paid_at', dialect)}, ''),
-               coalesce(c.addon_id, 0), count(*),
-               sum(CASE WHEN l.kind IN ({ins}) THEN 1 WHEN l.kind IN ({out}) THEN -1 ELSE 0 END),
-               sum(l.yen), sum(l.co2_g), sum(l.retired_g), sum(l.tonnes), sum(l.credits_yen)
-        FROM pool_ledger l LEFT JOIN contributions c ON c.id = l.contribution_id
-        GROUP BY 1, 2, 3""")
+    op.execute(BACKFILL[op.get_bind().dialect.name])
     with op.batch_alter_table("contributions", schema=None) as batch_op:
         # What the dashboard's "awaiting the next batch" sums, read from the index alone.
         batch_op.create_index("ix_contributions_awaiting", ["status", "batch_id", "dispute_status", "amount_yen",
