@@ -366,11 +366,13 @@ def checks(backend: Backend) -> list[tuple[str, str, str, bool]]:
         if name not in backend.exports:
             continue
         figures = backend.exports[name]
-        # Judged on CPU seconds (the machine is shared: wall time waits for other people's work),
-        # the wall-clock ratio beside it.
-        ratio = figures["cpu"] / tool["cpu"] if tool["cpu"] else 0
+        # Judged on CPU seconds on SQLite (the machine is shared: wall time waits for other people's
+        # work), the wall-clock ratio beside it. psql's CPU leaves out the server's, which does the
+        # work: on PostgreSQL the wall clock is judged.
         wall = figures["seconds"] / tool["seconds"] if tool["seconds"] else 0
-        rows.append((f"{name} vs {tool_label} (CPU)",
+        by_cpu = not tool_label.startswith("psql")
+        ratio = (figures["cpu"] / tool["cpu"] if tool["cpu"] else 0) if by_cpu else wall
+        rows.append((f"{name} vs {tool_label} ({'CPU' if by_cpu else 'wall'})",
                      f"{figures['cpu']:.2f} s vs {tool['cpu']:.2f} s CPU = {ratio:.1f}× (wall {figures['seconds']:.1f} s "
                      f"vs {tool['seconds']:.1f} s = {wall:.1f}×)", f"≤ {TARGETS['csv_vs_tool']}×",
                      ratio <= TARGETS["csv_vs_tool"]))
