@@ -366,14 +366,17 @@ def checks(backend: Backend) -> list[tuple[str, str, str, bool]]:
         if name not in backend.exports:
             continue
         figures = backend.exports[name]
-        # Judged on CPU seconds (the machine is shared: wall time waits for other people's work),
-        # the wall-clock ratio beside it.
-        ratio = figures["cpu"] / tool["cpu"] if tool["cpu"] else 0
+        # Judged on CPU seconds on SQLite (the machine is shared: wall time waits for other people's
+        # work), the wall-clock ratio beside it. psql's CPU leaves out the server's, which does the
+        # work: on PostgreSQL the wall clock is judged.
         wall = figures["seconds"] / tool["seconds"] if tool["seconds"] else 0
-        rows.append((f"{name} vs {tool_label} (CPU)",
-                     f"{figures['cpu']:.2f} s vs {tool['cpu']:.2f} s CPU = {ratio:.1f}× (wall {figures['seconds']:.1f} s "
-                     f"vs {tool['seconds']:.1f} s = {wall:.1f}×)", f"≤ {TARGETS['csv_vs_tool']}×",
-                     ratio <= TARGETS["csv_vs_tool"]))
+        by_cpu = not tool_label.startswith("psql")
+        ratio = (figures["cpu"] / tool["cpu"] if tool["cpu"] else 0) if by_cpu else wall
+        cpu_text = f"{figures['cpu']:.2f} s vs {tool['cpu']:.2f} s CPU"
+        wall_text = f"{figures['seconds']:.1f} s vs {tool['seconds']:.1f} s wall"
+        rows.append((f"{name} vs {tool_label} ({'CPU' if by_cpu else 'wall'})",
+                     f"{cpu_text} = {ratio:.1f}× ({wall_text} = {wall:.1f}×)" if by_cpu else f"{wall_text} = {wall:.1f}×",
+                     f"≤ {TARGETS['csv_vs_tool']}×", ratio <= TARGETS["csv_vs_tool"]))
         rows.append((f"{name} peak RSS", f"{figures['rss_mb']:.0f} MB", f"≤ {TARGETS['csv_peak_rss_mb']} MB",
                      figures["rss_mb"] <= TARGETS["csv_peak_rss_mb"]))
     xlsx = backend.exports["flask pool export XLSX (labels, ja)"]

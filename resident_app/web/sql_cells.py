@@ -35,8 +35,8 @@ def kilograms(expr: Any, dialect: str) -> ColumnElement[Any]:
     """exporters.kg_of: 1200500 g -> "1200.500" (sign first, three decimals)."""
     sign = case((expr < 0, literal("-", String)), else_=literal("", String))
     if dialect == "sqlite":
-        return sign + func.printf("%d.%03d", func.abs(expr) / 1000, func.abs(expr) % 1000)
-    whole = func.cast(func.abs(expr) / 1000, String)
+        return sign + func.printf("%d.%03d", func.abs(expr) // 1000, func.abs(expr) % 1000)
+    whole = func.cast(func.abs(expr) // 1000, String)
     return sign + whole + literal(".", String) + func.lpad(func.cast(func.abs(expr) % 1000, String), 3, "0")
 
 
