@@ -37,9 +37,10 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     _ensure_secret_key(app)
     _trust_proxies(app)
 
-    from .web.converters import DatabaseId
+    from .web.converters import DatabaseId, PathSegment
 
-    app.url_map.converters["int"] = DatabaseId  # before any blueprint: every <int:...> is bounded
+    # Before any blueprint: every <int:...> is bounded, and no plain argument carries a NUL.
+    app.url_map.converters.update(int=DatabaseId, default=PathSegment, string=PathSegment)
     from . import models  # noqa: F401  (registers the tables)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .web import i18n, security, static_files
