@@ -165,7 +165,8 @@ def test_the_organiser_closes_and_reopens_the_survey(app, slug):
     assert organiser.post(url, data={"open": "1", "csrf_token": token}).status_code == 303
     with app.app_context():
         assert db.session.scalar(select(Event.survey_open)) is True
-        actions = list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "event")))
+        actions = list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "event")
+                                          .order_by(AuditEntry.id)))
     assert actions[-2:] == ["event.survey_close", "event.survey_open"]
 
 
