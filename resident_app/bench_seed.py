@@ -146,20 +146,25 @@ def _insert_paid(addons: list[AddOn], count: int, start: datetime, end: datetime
         db.session.commit()
 
 
+def buy_and_invalidate(batch: Batch, staff: User, needed: int) -> None:
+    """Record a purchase of `needed` tonnes and their invalidation under fresh serial numbers
+    (the tests build their pools with it too)."""
+    record_purchase(batch, PurchaseData(
+        provider="みどり信金", credit_type=CreditType.J_CREDIT, project_name="下川町森林吸収",
+        project_id="JCL-0042", credit_place="北海道/下川町", tonnes=needed, price_per_t_yen=10_000,
+        total_yen=needed * 10_000, purchased_on=tokyo_today()), actor=staff)
+    prefix = f"JP-{uuid.uuid4().hex[:6].upper()}-"
+    notice = store_upload(FileStorage(io.BytesIO(NOTICE_PDF), filename="notice.pdf"), actor=staff)
+    record_invalidation(batch, InvalidationData(
+        registry=Registry.J_CREDIT, invalidated_on=tokyo_today(),
+        serial_ranges=[(f"{prefix}{1:08d}", f"{prefix}{needed:08d}")], tonnes=needed,
+        purpose=f"共同購入 {batch.number}", offset_place="東京都/八王子市", notice_file=notice), actor=staff)
+
+
 def _settle(batch: Batch, staff: User) -> None:
     """Buy the batch's tonnes, invalidate them under fresh serial numbers, confirm it."""
-    needed = batch.tonnes_required
-    if needed:
-        record_purchase(batch, PurchaseData(
-            provider="みどり信金", credit_type=CreditType.J_CREDIT, project_name="下川町森林吸収",
-            project_id="JCL-0042", credit_place="北海道/下川町", tonnes=needed, price_per_t_yen=10_000,
-            total_yen=needed * 10_000, purchased_on=tokyo_today()), actor=staff)
-        prefix = f"JP-{uuid.uuid4().hex[:6].upper()}-"
-        notice = store_upload(FileStorage(io.BytesIO(NOTICE_PDF), filename="notice.pdf"), actor=staff)
-        record_invalidation(batch, InvalidationData(
-            registry=Registry.J_CREDIT, invalidated_on=tokyo_today(),
-            serial_ranges=[(f"{prefix}{1:08d}", f"{prefix}{needed:08d}")], tonnes=needed,
-            purpose=f"共同購入 {batch.number}", offset_place="東京都/八王子市", notice_file=notice), actor=staff)
+    if batch.tonnes_required:
+        buy_and_invalidate(batch, staff, batch.tonnes_required)
     confirm_batch(batch, actor=staff, acknowledged=[w.code for w in batch_view(batch).warnings])
 
 

@@ -5,12 +5,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from .days import TOKYO
 from ..extensions import db
 from ..models import AddOn, AddOnKind, Contribution, ContributionStatus, Event, User
 from ..models.addons import new_slug
@@ -19,7 +19,6 @@ from .audit import add_audit
 from .errors import DomainError, InvalidInput
 from .payments import units_sold
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 MIN_PRICE_YEN = 50          # Stripe's smallest JPY charge; also the table's check constraint
 MAX_PRICE_YEN = 300_000     # the table's check constraint
 MAX_UNITS = 1_000_000

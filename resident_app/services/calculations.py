@@ -12,11 +12,11 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Mapping, Sequence
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .days import TOKYO
 from ..carbon import enduse
 from ..carbon.actions import ActionPlan, Household, action_infos, plan_actions
 from ..carbon.comparison import FairComparison, compare_fairly
@@ -37,7 +37,6 @@ from .menus import UNKNOWN, menu_by_key, menu_factor
 from .programme import current_unit_prices
 from .tariffs import electricity_tariff_on, gas_tariff_on
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_FORM_HOUSEHOLD = 6
 DEFAULT_OFFSET_PERCENT = 100
 # Results saved before the actions scaled with the household name the old fixed actions.

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, func, literal, select
 
+from .days import TOKYO
 from ..extensions import db
 from ..models import AddOn, AuditEntry, Batch, Contribution, ContributionStatus, User
 from .audit import add_audit
@@ -22,7 +23,6 @@ from .register import batch_view
 from .pool import _paid, _sums, _tokyo_month  # the dashboard's own definitions, so the totals agree
 from .programme_content import PROGRAMME_EMAIL
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 UTC = ZoneInfo("UTC")
 CHUNK_ROWS = 1000
 # What an organiser's own export holds: money that came in, and money that went back.

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from .days import TOKYO
 from ..extensions import db
 from ..models import Contribution, ContributionStatus
 from ..payments.gateway import get_gateway
 from .payments import fulfil_checkout_session
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 PAID_AT_STRIPE = ("paid", "no_payment_required")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .days import TOKYO
 from ..extensions import db
 from ..models import AccountStatus, ConversionRate, FactorSet, Role, UnitPrice, User, utcnow
 from .accounts import approve_organiser, suspend_user
@@ -26,7 +27,6 @@ from .factors import CONFIDENCE_MARKS, FACTOR_COLUMNS, activate_factor_set, load
 from .programme import MAX_RATE_YEN_PER_T, MIN_RATE_YEN_PER_T, current_rate, set_rate
 from .programme_content import PROGRAMME_EMAIL
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 # Marks whose figure has not been checked against a primary source: the staff screen flags them.
 TO_VERIFY_MARKS = frozenset({"S", "D", "U"})
 MAX_REASON = 2000

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from ..services.days import TOKYO
 from ..carbon.dates import parse_date, parse_local_datetime
 from ..carbon.numbers import NumberError, parse_decimal, parse_int
 from .text import clean_text
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_ID_DIGITS = 18  # a database id fits in 64 bits; longer "ids" are someone typing, not a choice
 MAX_PAGE = 100_000  # 50 rows a page: five million rows, and an OFFSET every database can take
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from flask_babel import force_locale
 from werkzeug.datastructures import FileStorage
 
+from resident_app.bench_seed import buy_and_invalidate
 from resident_app.extensions import db
 from resident_app.models import (AccountStatus, AddOn, AddOnKind, Channel, Contribution, ContributionStatus,
                                  CreditType, Registry, Role, User)
@@ -113,17 +114,3 @@ def settle_batch(batch, staff: User, *, tonnes: int | None = None) -> int:
         buy_and_invalidate(batch, staff, needed)
     confirm_batch(batch, actor=staff, acknowledged=[w.code for w in batch_view(batch).warnings])
     return batch.id
-
-
-def buy_and_invalidate(batch, staff: User, needed: int) -> None:
-    """Record a purchase of `needed` tonnes and their invalidation under fresh serial numbers."""
-    record_purchase(batch, PurchaseData(
-        provider="みどり信金", credit_type=CreditType.J_CREDIT, project_name="下川町森林吸収", project_id="JCL-0042",
-        credit_place="北海道/下川町", tonnes=needed, price_per_t_yen=10_000, total_yen=needed * 10_000,
-        purchased_on=tokyo_today()), actor=staff)
-    prefix = f"JP-{uuid.uuid4().hex[:6].upper()}-"
-    notice = store_upload(FileStorage(io.BytesIO(PDF), filename="notice.pdf"), actor=staff)
-    record_invalidation(batch, InvalidationData(
-        registry=Registry.J_CREDIT, invalidated_on=tokyo_today(),
-        serial_ranges=[(f"{prefix}{1:08d}", f"{prefix}{needed:08d}")], tonnes=needed,
-        purpose=f"共同購入 {batch.number}", offset_place="東京都/八王子市", notice_file=notice), actor=staff)
