@@ -52,7 +52,7 @@ RESULTS = ROOT / "bench" / "results.md"
 QUICK_RESULTS = ROOT / "bench" / "results-quick.md"   # not kept: a quick run's figures judge nothing
 STAFF_EMAIL = "staff@example.jp"      # the demo admin (flask seed --demo)
 # A whole household, as a resident fills the calculator in (every source, a month's figures).
-HOUSEHOLD = {"period": "month", "household_size": "3", "municipality": "13101", "contract_ampere": "40",
+HOUSEHOLD = {"period": "month", "household_size": "3", "municipality": "131016", "contract_ampere": "40",
              "electricity_menu": "", "electricity": "300", "electricity_unit": "qty", "city_gas": "20",
              "city_gas_unit": "qty", "lpg": "1.5", "kerosene": "10", "gasoline": "40", "diesel": "5",
              "water": "15", "offset_percent": "100"}
