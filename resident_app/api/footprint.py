@@ -17,9 +17,8 @@ from ..carbon.tariffs import CONTRACT_AMPERES
 from ..extensions import csrf
 from ..public.labels import error_message
 from ..services.calculations import CalculatorInput, calculate, parse_ampere, read_values, today_in_tokyo
-from ..services.factors import active_factor_set
-from ..services.menus import UNKNOWN, listed_menus, menu_by_key, menu_factor
-from ..services.programme import current_rate
+from ..services.menus import UNKNOWN, menu_factor
+from ..services.reference import reference as reference_data
 from ..web.i18n import locale_code
 from ..web.json_body import read_json_object
 from ..web.openapi import COUNT, DATE, INTEGER, TEXT, array, nullable, obj, ok, operation, refused
@@ -106,7 +105,7 @@ def citation_text(citation, locale: str) -> str:
 
 
 def _factor_set_or_503():
-    factor_set = active_factor_set()
+    factor_set = reference_data().factor_set
     if factor_set is None:
         return None, (jsonify({"errors": {"factor_set": _("No factor set is active.")}}), 503)
     return factor_set, None
@@ -145,7 +144,7 @@ def electricity_menus():
     return jsonify([{"key": m.key, "label": m.label(locale), "kg_co2_per_kwh": decimal_text(menu_factor(m, factor_set)),
                      "fiscal_year": m.fiscal_year, "confidence": m.confidence,
                      "source": citation_text(m.citation, locale), "source_url": m.citation.url}
-                    for m in listed_menus()])
+                    for m in reference_data().listed_menus])
 
 
 def _is_number(value: object) -> bool:
@@ -176,7 +175,7 @@ def _read(payload: dict, errors: dict[str, str]) -> CalculatorInput:
     menu = payload.get("electricity_menu")
     if menu is None or menu == UNKNOWN:  # "I don't know": the factor set's electricity factor, as on the form
         menu = UNKNOWN
-    elif not isinstance(menu, str) or menu_by_key(menu) is None:
+    elif not isinstance(menu, str) or reference_data().menu_by_key(menu) is None:
         errors["electricity_menu"] = error_message(InputError("unknown_menu"))
     else:
         data.electricity_menu = menu
@@ -227,7 +226,7 @@ def footprint():
     factor_set, failure = _factor_set_or_503()
     if failure:
         return failure
-    rate = current_rate()
+    rate = reference_data().rate()
     calc = calculate(data, factor_set, rate.yen_per_t if rate else None)
     average = reference.average_for(data.household_size)
     fair = calc.comparison

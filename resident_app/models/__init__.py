@@ -10,7 +10,7 @@ from .household import AverageRowRecord, AverageSet, ElectricityMenu, Tariff, Ta
 from .ledger import LedgerEntry, PoolRollup, PoolState
 from .pool import (Batch, BatchStatus, CreditPurchase, CreditType, Invalidation, InvalidationCorrection,
                    OfflineReceipt, Registry, StoredFile)
-from .programme import ConversionRate
+from .programme import ConversionRate, ReferenceVersion
 from .results import SavedResult
 from .types import utcnow
 
@@ -18,5 +18,5 @@ __all__ = ["AccountStatus", "AddOn", "AddOnKind", "AuditEntry", "AverageRowRecor
            "BatchStatus", "Channel", "Contribution", "ContributionStatus", "ConversionRate", "CreditPurchase",
            "CreditType", "DisputeStatus", "ElectricityMenu", "Event", "EventSurveyAnswer", "Factor", "FactorSet",
            "FlagKind", "IllegalTransition", "Invalidation", "InvalidationCorrection", "LedgerEntry", "LedgerKind",
-           "OfflineReceipt", "PoolRollup", "PoolState", "Registry", "Role", "SavedResult", "StoredFile", "StripeEvent", "Tariff",
+           "OfflineReceipt", "PoolRollup", "PoolState", "ReferenceVersion", "Registry", "Role", "SavedResult", "StoredFile", "StripeEvent", "Tariff",
            "TariffAdjustment", "UnitPrice", "User", "sources_for", "utcnow"]

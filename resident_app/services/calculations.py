@@ -31,11 +31,10 @@ from ..carbon.tariffs import (CONTRACT_AMPERES, DEFAULT_AMPERE, TariffError, ann
 from ..extensions import db
 from ..models import ElectricityMenu, FactorSet, SavedResult, utcnow
 from .audit import add_audit
-from .averages import Averages, comparison_averages
+from .averages import Averages
 from .errors import DomainError
-from .menus import UNKNOWN, menu_by_key, menu_factor
-from .programme import current_unit_prices
-from .tariffs import electricity_tariff_on, gas_tariff_on
+from .menus import UNKNOWN, menu_factor
+from .reference import reference
 
 MAX_FORM_HOUSEHOLD = 6
 DEFAULT_OFFSET_PERCENT = 100
@@ -109,7 +108,7 @@ def read_bill(source: str, bill_yen: Decimal, period: str, ampere: int, day: dat
               fallback_prices: Mapping[str, Decimal]) -> BillEstimate:
     """A bill for the period through today's tariff (a flat unit price only if no tariff is loaded)."""
     months = 1 if period == "month" else 12
-    tariff = electricity_tariff_on(day) if source == "electricity" else gas_tariff_on(day)
+    tariff = _tariff(source, day)
     if tariff is None:
         per_period = quantity_from_bill(bill_yen, fallback_prices[source])
         return BillEstimate(source, bill_yen, per_period * PERIOD_MONTHS[period], "", "", "")
@@ -123,9 +122,14 @@ def read_bill(source: str, bill_yen: Decimal, period: str, ampere: int, day: dat
                         detail)
 
 
+def _tariff(source: str, day: date):
+    ref = reference()
+    return ref.electricity_tariff(day) if source == "electricity" else ref.gas_tariff(day)
+
+
 def _bill_error(error: TariffError, source: str, ampere: int, day: date) -> InputError:
     if error.code == "below_basic":
-        tariff = electricity_tariff_on(day) if source == "electricity" else gas_tariff_on(day)
+        tariff = _tariff(source, day)
         basic = tariff.basic_yen(ampere) if source == "electricity" else tariff.tables[0].basic_yen
         return InputError("below_basic", basic=int(basic), ampere=ampere if source == "electricity" else 0)
     return InputError("invalid")
@@ -145,7 +149,7 @@ def parse_form(form: Mapping[str, str], actions: Sequence[str], *, day: date | N
         data.errors["household_size"] = error
     data.contract_ampere = parse_ampere(form.get("contract_ampere"), data.errors)
     menu = (form.get("electricity_menu") or UNKNOWN).strip()
-    data.electricity_menu = menu if menu_by_key(menu) is not None else UNKNOWN
+    data.electricity_menu = menu if reference().menu_by_key(menu) is not None else UNKNOWN
     if menu != data.electricity_menu:
         data.errors["electricity_menu"] = InputError("unknown_menu")
     code = (form.get("municipality") or "").strip()
@@ -183,7 +187,7 @@ def read_values(data: CalculatorInput, values: Mapping[str, object], bills: Mapp
                 error_names: Mapping[str, str] | None = None) -> None:
     """Quantities (and bills, through the tariffs) into `data`; errors under the form's field names."""
     names = error_names or {s: s for s in SOURCES}
-    prices = {key: price.yen_per_unit for key, price in current_unit_prices().items()}
+    prices = reference().unit_prices(day)
     for source in SOURCES:
         raw = values.get(source)
         bill = bool(bills.get(source))
@@ -212,12 +216,21 @@ class TariffPricing:
     their unit price (no yen for a fuel without one)."""
 
     def __init__(self, day: date, ampere: int) -> None:
-        self.electricity = electricity_tariff_on(day)
-        self.gas = gas_tariff_on(day)
+        ref = reference()
+        self.electricity = ref.electricity_tariff(day)
+        self.gas = ref.gas_tariff(day)
         self.ampere = ampere
-        self.prices = {key: price.yen_per_unit for key, price in current_unit_prices().items()}
+        self.prices = ref.unit_prices(day)
+        self._costs: dict[tuple[str, Decimal], Decimal | None] = {}
 
     def annual_cost(self, source: str, quantity: Decimal) -> Decimal | None:
+        """Remembered per quantity: every action is measured against the same totals."""
+        key = (source, quantity)
+        if key not in self._costs:
+            self._costs[key] = self._annual_cost(source, quantity)
+        return self._costs[key]
+
+    def _annual_cost(self, source: str, quantity: Decimal) -> Decimal | None:
         if source == "electricity" and self.electricity is not None:
             return annual_cost(lambda kwh: self.electricity.monthly_bill(kwh, self.ampere), quantity)
         if source == "city_gas" and self.gas is not None:
@@ -252,12 +265,13 @@ def calculate(data: CalculatorInput, factor_set: FactorSet, rate_yen_per_t: int 
     """Footprint, fair comparison, the actions that apply, what remains, and the offset quote.
 
     `electricity_factor` pins the menu's factor (a saved result keeps the one it was saved with)."""
-    menu = menu_by_key(data.electricity_menu)
+    ref = reference()
+    menu = ref.menu_by_key(data.electricity_menu)
     factors = dict(factor_set.factor_map())
     factors["electricity"] = electricity_factor if electricity_factor is not None else menu_factor(menu, factor_set)
     footprint = compute_footprint(data.quantities, data.period, factors)
     annual = data.annual()
-    averages = comparison_averages(data.household_size, factors["gasoline"])
+    averages = ref.averages(data.household_size, factors["gasoline"])
     fair = compare_fairly(annual, factors, data.household_size, averages.by_fuel, averages.region)
     household = Household(data.household_size, annual, factors, enduse.split(annual), enduse.archetype(annual),
                           TariffPricing(day or today_in_tokyo(), data.contract_ampere), data.water_entered)
