@@ -246,9 +246,13 @@ class _State:
         self.h = h
         self.rest: dict[Key, Decimal] = dict(h.end_uses)
         self.clean = False
+        self._totals: dict[str, Decimal] = {}   # per source, until the next apply()
 
     def source_total(self, source: str) -> Decimal:
-        return sum((q for (use, s), q in self.rest.items() if s == source), Decimal(0))
+        total = self._totals.get(source)
+        if total is None:
+            total = self._totals[source] = sum((q for (use, s), q in self.rest.items() if s == source), Decimal(0))
+        return total
 
     def factor(self, source: str) -> Decimal:
         return Decimal(0) if self.clean and source == "electricity" else self.h.factors.get(source, Decimal(0))
@@ -274,6 +278,7 @@ class _State:
                             {s: g for s, g in grams.items() if g}, energy, selected)
 
     def apply(self, effect: Effect) -> None:
+        self._totals.clear()
         for key, q in effect.energy.items():
             self.rest[key] = max(self.rest.get(key, Decimal(0)) - q, Decimal(0))
         if effect.clean_supply:

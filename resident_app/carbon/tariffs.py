@@ -60,8 +60,17 @@ class ElectricityTariff:
             raise TariffError("ampere")
         return self.basic_yen_by_ampere[ampere]
 
-    def _bands(self) -> list[tuple[Decimal, Decimal | None, Decimal]]:
-        """(from, to, yen per kWh including the adders) for each band."""
+    def _bands(self) -> tuple[tuple[Decimal, Decimal | None, Decimal], ...]:
+        """(from, to, yen per kWh including the adders) for each band; worked out once per tariff
+        (a calculation asks for a monthly bill about fifty times)."""
+        try:
+            return self.__dict__["_bands_cache"]
+        except KeyError:
+            bands = tuple(self._compute_bands())
+            self.__dict__["_bands_cache"] = bands  # frozen: stored beside the fields, not as one
+            return bands
+
+    def _compute_bands(self) -> list[tuple[Decimal, Decimal | None, Decimal]]:
         adders = self.fuel_adjustment_yen_per_kwh + self.renewable_levy_yen_per_kwh
         bands, start = [], ZERO
         for tier in self.tiers:

@@ -9,7 +9,9 @@ import hashlib
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..carbon.citations import citation
 from ..carbon.footprint import OFFSET_PERCENTS
@@ -21,14 +23,12 @@ from ..models import AddOn
 from ..services import DomainError
 from ..services.calculations import (CalculatorInput, DeleteOutcome, calculate, delete_result, find_saved,
                                      holds_delete_key, load_saved_input, parse_form, save_result)
-from ..services.factors import active_factor_set
-from ..services.menus import listed_menus
 from ..services.payments import availability
-from ..services.programme import current_rate
 from ..services.programme_content import HOUSEHOLD_SLUG
+from ..services.reference import reference
 from ..web import charts
 from ..web.htmx import is_htmx
-from ..web.i18n import locale_code
+from ..web.i18n import kg, locale_code, translations, yen
 from ..web.ratelimit import browser_key, calculator_save_per_address, calculator_save_per_browser
 from . import bp
 from .labels import AREA_LABELS, END_USE_LABELS, FUEL_LABELS, SOURCE_LABELS, error_message
@@ -59,14 +59,15 @@ def _layout_key(calc, offer) -> str:
 def _page_context(data: CalculatorInput, calc, *, saved=None) -> dict:
     errors = {name: error_message(err) for name, err in data.errors.items()}
     offer = _household_offer(calc)
+    ref = reference()
     context = {
         "data": data, "calc": calc, "errors": errors, "saved": saved,
         "sources": SOURCES, "bill_sources": BILL_SOURCES, "units": UNITS,
         "source_labels": SOURCE_LABELS, "end_use_labels": END_USE_LABELS, "fuel_labels": FUEL_LABELS,
-        "offset_percents": OFFSET_PERCENTS, "amperes": CONTRACT_AMPERES, "menus": listed_menus(),
+        "offset_percents": OFFSET_PERCENTS, "amperes": CONTRACT_AMPERES, "menus": ref.listed_menus,
         "municipality_groups": [(AREA_LABELS[a], [m for m in municipalities().values() if m.area == a])
                                 for a in AREAS],
-        "rate": current_rate(), "household_offer": offer, "layout": _layout_key(calc, offer),
+        "rate": ref.rate(), "household_offer": offer, "layout": _layout_key(calc, offer),
         "in_statistics": bool(saved and saved.in_statistics),
         "error_fields": ["household_size", "period", "contract_ampere", "electricity_menu", "municipality",
                          *SOURCES],
@@ -85,7 +86,7 @@ def _household_offer(calc):
     """The programme's household offset add-on, when it can take the quoted amount now."""
     if calc is None or calc.quote is None or calc.quote.amount_yen <= 0:
         return None
-    addon = db.session.scalar(select(AddOn).where(AddOn.slug == HOUSEHOLD_SLUG))
+    addon = db.session.scalar(select(AddOn).options(joinedload(AddOn.owner)).where(AddOn.slug == HOUSEHOLD_SLUG))
     if addon is None or not availability(addon).open:
         return None
     low, high = addon.min_amount_yen or 0, addon.max_amount_yen or calc.quote.amount_yen
@@ -108,10 +109,11 @@ def _charts(calc) -> dict:
 
 
 def _calculation(data: CalculatorInput, factor_set=None, electricity_factor=None):
-    factor_set = factor_set or active_factor_set()
+    ref = reference()
+    factor_set = factor_set or ref.factor_set
     if factor_set is None:
         abort(503)
-    rate = current_rate()
+    rate = ref.rate()
     return calculate(data, factor_set, rate.yen_per_t if rate else None, electricity_factor=electricity_factor)
 
 
@@ -218,3 +220,21 @@ def saved_result_delete(token: str):
 @bp.app_template_global()
 def action_label(action) -> str:
     return action.label(locale_code())
+
+
+@bp.app_template_global()
+def action_saving(result) -> Markup:
+    """An action's grams and yen a year ("−48.2 kg-CO2 a year · saves about ¥3,279 a year"). In
+    Python rather than a macro: a live update writes one per action (20 or so) on every keystroke."""
+    catalogue = translations()
+    if result.saving_g > 0:
+        text = Markup(catalogue.ugettext("−%(kg)s kg-CO2 a year")) % {"kg": kg(result.saving_g)}
+    else:
+        text = Markup(catalogue.ugettext("no CO2 left to save here"))
+    if result.saving_yen is not None and result.saving_yen > 0:
+        text += Markup(" · ") + Markup(catalogue.ugettext("saves about %(amount)s a year")) % {
+            "amount": yen(result.saving_yen)}
+    elif result.saving_yen is not None and result.saving_yen < 0:
+        text += Markup(" · ") + Markup(catalogue.ugettext("costs about %(amount)s more a year")) % {
+            "amount": yen(-result.saving_yen)}
+    return text

@@ -9,7 +9,8 @@ from functools import lru_cache
 from babel import Locale
 from babel.numbers import NumberPattern, format_currency, parse_pattern
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask.globals import _cv_app
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -41,8 +42,44 @@ def select_timezone() -> str:
     return "Asia/Tokyo"
 
 
+def _babel_context():
+    """Flask-Babel's per-request namespace (where it keeps the locale, and force_locale changes it).
+    Read through the app context's ContextVar: `g` is a proxy, and a page asks this ~200 times."""
+    app_context = _cv_app.get(None)
+    return None if app_context is None else app_context.g.__dict__.get("_flask_babel")
+
+
 def locale_code() -> str:
-    return str(get_locale() or "ja")
+    """The page's language code ("ja", "en"). A page asks this a hundred times: read Flask-Babel's
+    remembered locale directly, and ask Flask-Babel only the first time in a request."""
+    context = _babel_context()
+    locale = getattr(context, "babel_locale", None) if context is not None else None
+    if locale is None:
+        locale = get_locale()
+        if locale is None:
+            return "ja"
+    return _code(locale)
+
+
+@lru_cache(maxsize=32)
+def _code(locale: Locale) -> str:
+    return str(locale)
+
+
+def translations():
+    """This request's catalogue, as Flask-Babel's get_translations() finds it, remembered beside the
+    locale it was found for (so force_locale still switches it)."""
+    context = _babel_context()
+    locale = getattr(context, "babel_locale", None) if context is not None else None
+    if locale is not None:
+        held = getattr(context, "resident_translations", None)
+        if held is not None and held[0] is locale and held[1] is getattr(context, "babel_domain", None):
+            return held[2]
+    found = get_translations()
+    context = _babel_context()
+    if context is not None and getattr(context, "babel_locale", None) is not None:
+        context.resident_translations = (context.babel_locale, getattr(context, "babel_domain", None), found)
+    return found
 
 
 @lru_cache(maxsize=32)
@@ -51,11 +88,26 @@ def _number_format(code: str, places: int) -> tuple[Locale, NumberPattern]:
     return Locale.parse(code), parse_pattern("#,##0" + ("." + "0" * places if places else ""))
 
 
+@lru_cache(maxsize=32)
+def _plain_grouping(code: str) -> bool:
+    """True when the locale writes numbers as Python's "," format does: "." for the decimal point,
+    "," between groups of three, "-" before a negative number (Japanese and English do)."""
+    locale, pattern = _number_format(code, 1)
+    symbols = locale.number_symbols.get("latn", locale.number_symbols)
+    return (symbols.get("decimal"), symbols.get("group"), symbols.get("minusSign")) == (".", ",", "-") \
+        and pattern.grouping == (3, 3)
+
+
 def number(value: int | Decimal, places: int = 0) -> str:
     """A number with the locale's grouping, half up to `places` decimals."""
+    code = locale_code()
+    if places == 0 and isinstance(value, int) and _plain_grouping(code):
+        return f"{value:,}"
     quantum = Decimal(1).scaleb(-places)
     rounded = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
-    locale, pattern = _number_format(locale_code(), places)
+    if _plain_grouping(code):
+        return f"{rounded:,.{places}f}"
+    locale, pattern = _number_format(code, places)
     return pattern.apply(rounded, locale)
 
 
@@ -168,6 +220,16 @@ def init_app(app: Flask) -> None:
     def per_request(function):
         return pass_context(lambda _context, *args, **kwargs: function(*args, **kwargs))
 
+    # Flask-Babel's template gettext asks for the request's catalogue through four lookups on every
+    # string; these ask once per request (translations()), with the same catalogue and the same
+    # behaviour under force_locale.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters.update({name: per_request(function) for name, function in {
         "yen": yen, "kg": kg, "tonnes": tonnes, "number": number, "percent": percent, "share": share,
         "local_date": local_date, "local_datetime": local_datetime, "local_time": local_time,
