@@ -341,8 +341,10 @@ def plan_actions(h: Household, selected: Iterable[str] = (), *, infos: Mapping[s
             effect = MODELS[key](h, state.rest, _params_for(key, params))
             results[key] = state.measure(infos[key], effect, premium_yen, True)
             state.apply(effect)
+    if not results:  # nothing chosen: the state is the household as it is, measured above already
+        results = {key: alone for alone, key in candidates}
     for key in shown:
-        if key not in chosen:
+        if key not in chosen and key not in results:
             effect = MODELS[key](h, state.rest, _params_for(key, params))
             results[key] = state.measure(infos[key], effect, premium_yen, False)
     return ActionPlan(tuple(results[key] for key in shown))

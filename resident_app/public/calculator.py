@@ -10,21 +10,17 @@ import hashlib
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ..carbon.citations import citation
 from ..carbon.footprint import OFFSET_PERCENTS
 from ..carbon.municipalities import AREAS, municipalities
 from ..carbon.sources import BILL_SOURCES, CAR_SOURCES, HOME_SOURCES, SOURCES, UNITS
 from ..carbon.tariffs import CONTRACT_AMPERES
-from ..extensions import db, limiter
-from ..models import AddOn
+from ..extensions import limiter
 from ..services import DomainError
 from ..services.calculations import (CalculatorInput, DeleteOutcome, calculate, delete_result, find_saved,
                                      holds_delete_key, load_saved_input, parse_form, save_result)
 from ..services.payments import availability
-from ..services.programme_content import HOUSEHOLD_SLUG
 from ..services.reference import reference
 from ..web import charts
 from ..web.htmx import is_htmx
@@ -86,7 +82,7 @@ def _household_offer(calc):
     """The programme's household offset add-on, when it can take the quoted amount now."""
     if calc is None or calc.quote is None or calc.quote.amount_yen <= 0:
         return None
-    addon = db.session.scalar(select(AddOn).options(joinedload(AddOn.owner)).where(AddOn.slug == HOUSEHOLD_SLUG))
+    addon = reference().household_addon
     if addon is None or not availability(addon).open:
         return None
     low, high = addon.min_amount_yen or 0, addon.max_amount_yen or calc.quote.amount_yen

@@ -26,12 +26,14 @@ from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..extensions import db
-from ..models import (AverageRowRecord, AverageSet, ConversionRate, ElectricityMenu, Factor, FactorSet,
-                      ReferenceVersion, Tariff, TariffAdjustment, UnitPrice, utcnow)
+from ..models import (AddOn, AverageRowRecord, AverageSet, ConversionRate, ElectricityMenu, Factor, FactorSet,
+                      ReferenceVersion, Tariff, TariffAdjustment, UnitPrice, User, utcnow)
+from .programme_content import HOUSEHOLD_SLUG
 
-# The tables whose rows the calculator reads; a change to any of them changes the version.
+# The tables whose rows the calculator reads; a change to any of them changes the version. Of the
+# accounts, only a change of status counts (the household add-on's owner may be suspended).
 TRACKED = (FactorSet, Factor, UnitPrice, ConversionRate, Tariff, TariffAdjustment, ElectricityMenu, AverageSet,
-           AverageRowRecord)
+           AverageRowRecord, AddOn)
 _MEMO_LIMIT = 64   # day- or size-keyed answers kept per version (days and household sizes are few)
 
 
@@ -55,6 +57,7 @@ class Reference:
     factor_set: FactorSet | None
     rates: list[ConversionRate]              # newest first
     listed_menus: list[ElectricityMenu]
+    household_addon: AddOn | None            # the programme's household offset, its owner beside it
     _memo: dict[tuple, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -114,8 +117,13 @@ def _load(version: int | None) -> Reference:
                                                                ConversionRate.id.desc()))
     menus = db.session.scalars(select(ElectricityMenu).where(ElectricityMenu.is_listed.is_(True))
                                .order_by(ElectricityMenu.sort_order, ElectricityMenu.id))
+    addon = db.session.scalar(select(AddOn).where(AddOn.slug == HOUSEHOLD_SLUG))
+    household = None
+    if addon is not None:
+        household = _copy(addon)
+        household.owner = _copy(addon.owner)
     return Reference(version, _copy_factor_set(factor_set) if factor_set is not None else None,
-                     [_copy(rate) for rate in rates], [_copy(menu) for menu in menus])
+                     [_copy(rate) for rate in rates], [_copy(menu) for menu in menus], household)
 
 
 _build_lock = threading.Lock()
@@ -150,10 +158,16 @@ def bump(connection) -> None:
         g.pop("reference", None)
 
 
+def _tracked_change(obj: object) -> bool:
+    if isinstance(obj, TRACKED):
+        return True
+    return isinstance(obj, User) and db.inspect(obj).attrs.status.history.has_changes()
+
+
 @event.listens_for(Session, "before_flush")
 def _bump_on_change(session: Session, _context, _instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, TRACKED):
+        if _tracked_change(obj):
             bump(session.connection())
             return
 
@@ -161,5 +175,5 @@ def _bump_on_change(session: Session, _context, _instances) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _bump_on_bulk(state) -> None:
     if (state.is_update or state.is_delete) and state.bind_mapper is not None \
-            and issubclass(state.bind_mapper.class_, TRACKED):
+            and issubclass(state.bind_mapper.class_, (*TRACKED, User)):
         bump(state.session.connection())
