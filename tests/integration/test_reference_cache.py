@@ -94,3 +94,24 @@ def test_what_is_kept_belongs_to_no_session(app, client):
         for row in (held.factor_set, *held.factor_set.factors, *held.listed_menus, *held.rates):
             assert object_session(row) is None
         assert held.factor_set.factor_map()["electricity"] > 0
+
+
+def test_the_offer_goes_when_another_worker_suspends_the_household_add_ons_owner(app, client, build_app):
+    from resident_app.models import AddOn
+    from resident_app.services.accounts import suspend_user
+    from resident_app.services.programme_content import HOUSEHOLD_SLUG
+
+    from ..conftest import calculator_form, csrf_token
+
+    def offer_shown() -> bool:
+        form = calculator_form(electricity="300", offset_percent="50")
+        form["csrf_token"] = csrf_token(client)
+        html = client.post("/calculator", data=form, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        return 'href="/a/household?amount=' in html
+
+    assert offer_shown()
+    other = build_app()
+    with other.app_context():
+        owner = db.session.scalar(select(AddOn).where(AddOn.slug == HOUSEHOLD_SLUG)).owner
+        suspend_user(owner.email, actor="staff@city.example.jp")
+    assert not offer_shown()
