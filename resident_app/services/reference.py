@@ -10,8 +10,9 @@ and a hook for ORM bulk UPDATE/DELETE), so the next request anywhere reads them 
 kept is what the services return (frozen tariffs, yen per unit, Averages) or copies of the rows
 that belong to no session, so no thread can see another's session.
 
-Changing those tables with raw SQL outside the ORM does not change the number: do it through the
-services (or run `flask reference bump` afterwards)."""
+Changing those tables with raw SQL outside the ORM does not change the number: whoever does that
+runs `UPDATE reference_version SET version = version + 1` in the same transaction (README,
+"Running in production")."""
 from __future__ import annotations
 
 import secrets
