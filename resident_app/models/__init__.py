@@ -7,7 +7,7 @@ from .enums import (AccountStatus, AddOnKind, Channel, ContributionStatus, Dispu
 from .events import Event, EventSurveyAnswer
 from .factors import Factor, FactorSet, UnitPrice
 from .household import AverageRowRecord, AverageSet, ElectricityMenu, Tariff, TariffAdjustment
-from .ledger import LedgerEntry, PoolRollup, PoolState
+from .ledger import LedgerEntry, PoolAwaiting, PoolRollup, PoolState
 from .pool import (Batch, BatchStatus, CreditPurchase, CreditType, Invalidation, InvalidationCorrection,
                    OfflineReceipt, Registry, StoredFile)
 from .programme import ConversionRate, ReferenceVersion
@@ -18,5 +18,6 @@ __all__ = ["AccountStatus", "AddOn", "AddOnKind", "AuditEntry", "AverageRowRecor
            "BatchStatus", "Channel", "Contribution", "ContributionStatus", "ConversionRate", "CreditPurchase",
            "CreditType", "DisputeStatus", "ElectricityMenu", "Event", "EventSurveyAnswer", "Factor", "FactorSet",
            "FlagKind", "IllegalTransition", "Invalidation", "InvalidationCorrection", "LedgerEntry", "LedgerKind",
-           "OfflineReceipt", "PoolRollup", "PoolState", "ReferenceVersion", "Registry", "Role", "SavedResult", "StoredFile", "StripeEvent", "Tariff",
+           "OfflineReceipt", "PoolAwaiting", "PoolRollup", "PoolState", "ReferenceVersion", "Registry", "Role",
+           "SavedResult", "StoredFile", "StripeEvent", "Tariff",
            "TariffAdjustment", "UnitPrice", "User", "sources_for", "utcnow"]

@@ -23,6 +23,7 @@ from sqlalchemy import DDL, BigInteger, CheckConstraint, Enum, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .addons import Contribution
 from .enums import LedgerKind
 from .types import BigKey, Grams, Tonnes, UTCDateTime, Yen, utcnow
 
@@ -115,3 +116,63 @@ class PoolRollup(db.Model):
     retired_g: Mapped[Grams] = mapped_column(default=0)
     tonnes: Mapped[Tonnes] = mapped_column(default=0)
     credits_yen: Mapped[Yen] = mapped_column(default=0)
+
+
+class PoolAwaiting(db.Model):
+    """What awaits the next batch (the staff dashboard's figures): paid contributions that no batch
+    holds and no open dispute holds back, counted with their yen and grams net of refunds. Kept by
+    triggers on contributions (AWAITING_TRIGGERS), so every write, whatever its path, moves it in
+    the same statement; a missing row means zero. `flask pool check` recounts it."""
+
+    __tablename__ = "pool_awaiting"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    contributions: Mapped[int] = mapped_column(BigInteger, default=0)
+    yen: Mapped[Yen] = mapped_column(default=0)
+    co2_g: Mapped[Grams] = mapped_column(default=0)
+
+
+# The row a contribution adds while it awaits a batch (status paid, no batch, no open dispute:
+# services.batches.batchable() less the cut-off), written out for each database. Migration
+# 0009_awaiting creates the same triggers. SQLite has row triggers only; PostgreSQL sums each
+# statement's transition tables, so a bulk UPDATE moves the row once (not once per contribution)
+# and a statement that changes no figure (a receipt address purged) neither writes nor locks it.
+_UPSERT = " ON CONFLICT (id) DO UPDATE SET contributions = {p}contributions + excluded.contributions, " \
+          "yen = {p}yen + excluded.yen, co2_g = {p}co2_g + excluded.co2_g"
+_SQLITE_AWAITS = "{r}.status = 'paid' AND {r}.batch_id IS NULL AND {r}.dispute_status != 'open'"
+_SQLITE_IN = ("INSERT INTO pool_awaiting (id, contributions, yen, co2_g) SELECT 1, 1, NEW.amount_yen - NEW.refunded_yen, "
+              "NEW.co2_g - NEW.refunded_g WHERE " + _SQLITE_AWAITS.format(r="NEW") + _UPSERT.format(p="") + ";")
+_SQLITE_OUT = ("INSERT INTO pool_awaiting (id, contributions, yen, co2_g) SELECT 1, -1, OLD.refunded_yen - OLD.amount_yen, "
+               "OLD.refunded_g - OLD.co2_g WHERE " + _SQLITE_AWAITS.format(r="OLD") + _UPSERT.format(p="") + ";")
+_PG_AWAITS = "status = 'paid' AND batch_id IS NULL AND dispute_status <> 'open'"
+_PG_IN = "SELECT 1 AS n, amount_yen - refunded_yen AS yen, co2_g - refunded_g AS g FROM new_rows WHERE " + _PG_AWAITS
+_PG_OUT = "SELECT -1 AS n, refunded_yen - amount_yen AS yen, refunded_g - co2_g AS g FROM old_rows WHERE " + _PG_AWAITS
+_PG_APPLY = ("INSERT INTO pool_awaiting AS p (id, contributions, yen, co2_g) SELECT 1, sum(n), sum(yen), sum(g) FROM ({rows}) d "
+             "HAVING sum(n) <> 0 OR sum(yen) <> 0 OR sum(g) <> 0" + _UPSERT.format(p="p.") + ";")
+AWAITING_TRIGGERS = {
+    "sqlite": (
+        "CREATE TRIGGER contributions_awaiting_insert AFTER INSERT ON contributions WHEN "
+        + _SQLITE_AWAITS.format(r="NEW") + " BEGIN " + _SQLITE_IN + " END",
+        "CREATE TRIGGER contributions_awaiting_update AFTER UPDATE OF status, batch_id, dispute_status, amount_yen, "
+        "refunded_yen, co2_g, refunded_g ON contributions WHEN (" + _SQLITE_AWAITS.format(r="OLD") + ") OR ("
+        + _SQLITE_AWAITS.format(r="NEW") + ") BEGIN " + _SQLITE_OUT + " " + _SQLITE_IN + " END",
+        "CREATE TRIGGER contributions_awaiting_delete AFTER DELETE ON contributions WHEN "
+        + _SQLITE_AWAITS.format(r="OLD") + " BEGIN " + _SQLITE_OUT + " END",
+    ),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION contributions_awaiting() RETURNS trigger AS $$ BEGIN "
+        "IF TG_OP = 'INSERT' THEN " + _PG_APPLY.format(rows=_PG_IN) + " "
+        "ELSIF TG_OP = 'UPDATE' THEN " + _PG_APPLY.format(rows=_PG_IN + " UNION ALL " + _PG_OUT) + " "
+        "ELSE " + _PG_APPLY.format(rows=_PG_OUT) + " END IF; RETURN NULL; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER contributions_awaiting_insert AFTER INSERT ON contributions REFERENCING NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION contributions_awaiting()",
+        "CREATE TRIGGER contributions_awaiting_update AFTER UPDATE ON contributions "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION contributions_awaiting()",
+        "CREATE TRIGGER contributions_awaiting_delete AFTER DELETE ON contributions REFERENCING OLD TABLE AS old_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION contributions_awaiting()",
+    ),
+}
+for _dialect, _statements in AWAITING_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(Contribution.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))

@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, Select, func, select
 from ..carbon.conversion import grams_for_yen
 from ..carbon.pool import pool_balance_g
 from ..extensions import db
-from ..models import AddOn, AddOnKind, Contribution, ContributionStatus, User
-from ..models.ledger import NO_ADDON
+from ..models import AddOn, AddOnKind, Contribution, ContributionStatus, DisputeStatus, PoolAwaiting, User
+from ..models.ledger import NO_ADDON, POOL_ROW_ID
 from .ledger import pool_state
 from .programme import current_rate
 
@@ -64,6 +64,33 @@ def balance_g() -> int:
     """The carried balance (surplus): retired tonnes × 1,000,000 − grams still covered by them."""
     state = pool_state()
     return pool_balance_g(int(state.retired_t), int(state.retired_g))
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """Paid contributions that no batch has taken yet (not those under dispute: no batch may)."""
+
+    count: int
+    paid_yen: int
+    co2_g: int
+
+
+def awaiting_figures() -> Awaiting:
+    """What awaits the next batch, from the row the contributions' triggers keep (one row read,
+    whatever the number of contributions; no row yet means none)."""
+    row = db.session.execute(select(PoolAwaiting.contributions, PoolAwaiting.yen, PoolAwaiting.co2_g)
+                             .where(PoolAwaiting.id == POOL_ROW_ID)).one_or_none()
+    return Awaiting(*(int(v) for v in row)) if row is not None else Awaiting(0, 0, 0)
+
+
+def awaiting_recount() -> Awaiting:
+    """awaiting_figures summed from the contributions again (a scan: for `flask pool check`)."""
+    count, paid_yen, co2_g = db.session.execute(
+        select(func.count(Contribution.id), func.coalesce(func.sum(Contribution.net_yen), 0),
+               func.coalesce(func.sum(Contribution.net_g), 0))
+        .where(Contribution.status == ContributionStatus.PAID, Contribution.batch_id.is_(None),
+               Contribution.dispute_status != DisputeStatus.OPEN)).one()
+    return Awaiting(int(count), int(paid_yen), int(co2_g))
 
 
 # --- totals for the dashboard and the exports ---------------------------------------------------

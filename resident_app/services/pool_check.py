@@ -2,12 +2,13 @@
 line each with its figures. Read only; a full recount, so it scans (run it from the command line
 or CI, never from a page).
 
-The invariants: the running totals equal a recount of the ledger; each contribution's entries
-equal its paid-and-refunded figures (no payment counted twice); each contribution sits in at most
-one batch and no refunded or disputed one waits in an open batch; the tonnes retired cover the
-grams retired and the balance never went negative at any point of the ledger's history; the
-published per-batch figures equal the ledger's; open batches owe what they hold; and the open
-data (the ledger download, the transparency report, /api/v1/pool) reproduces every total."""
+The invariants: the running totals equal a recount of the ledger, and what awaits the next batch
+a recount of the contributions; each contribution's entries equal its paid-and-refunded figures
+(no payment counted twice); each contribution sits in at most one batch and no refunded or
+disputed one waits in an open batch; the tonnes retired cover the grams retired and the balance
+never went negative at any point of the ledger's history; the published per-batch figures equal
+the ledger's; open batches owe what they hold; and the open data (the ledger download, the
+transparency report, /api/v1/pool) reproduces every total."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from ..models.enums import LEDGER_IN
 from .ledger import ROLLUP_MEASURES, pool_state
 from .open_ledger import (ledger_by_batch, ledger_by_month, ledger_by_programme, ledger_rows, ledger_totals,
                           recount_rollup, sum_public_rows)
-from .pool import pool_figures
+from .pool import awaiting_figures, awaiting_recount, pool_figures
 from .register import batch_view
 from .transparency import report_json, transparency_report
 
@@ -75,6 +76,16 @@ def check_rollups() -> CheckLine:
     if wrong:
         text = f"{len(wrong)} row(s) differ from the ledger: " + ", ".join(f"{m}/{p or '-'}/{a}" for m, p, a in wrong[:SHOWN])
     return CheckLine("totals by month and add-on = ledger recount", not wrong, text)
+
+
+def check_awaiting() -> CheckLine:
+    """What awaits the next batch (the dashboard's figures, kept by the contributions' triggers)
+    against the contributions summed again."""
+    kept, recount = awaiting_figures(), awaiting_recount()
+    text = f"{recount.count:,} contributions, ¥{recount.paid_yen:,}, {recount.co2_g:,} g"
+    if kept != recount:
+        text = f"kept {kept.count:,}, ¥{kept.paid_yen:,}, {kept.co2_g:,} g ≠ counted {text}"
+    return CheckLine("awaiting the next batch = contributions recount", kept == recount, text)
 
 
 def check_contributions() -> CheckLine:
@@ -221,8 +232,8 @@ def check_open_data() -> CheckLine:
     return CheckLine("open data reproduces every total", not wrong, "; ".join(wrong) or text)
 
 
-CHECKS = (check_running_totals, check_rollups, check_contributions, check_batch_membership, check_cover, check_batches,
-          check_open_batches, check_open_data)
+CHECKS = (check_running_totals, check_rollups, check_awaiting, check_contributions, check_batch_membership,
+          check_cover, check_batches, check_open_batches, check_open_data)
 
 
 def run_checks() -> list[CheckLine]:

@@ -9,12 +9,12 @@ from flask import render_template
 from flask_babel import gettext as _
 
 from ..public.labels import addon_kind_label
-from ..services.pool import dashboard_totals
+from ..services.pool import awaiting_figures, dashboard_totals
 from ..web.i18n import locale_code
 from ..web.labels import organiser_name
 from . import bp
 from .charts import totals_bar_figure
-from .queries import awaiting_next_batch, flagged_contributions, open_batch_count
+from .queries import flagged_contributions, open_batch_count
 
 bp.add_app_template_global(organiser_name)
 
@@ -50,7 +50,7 @@ def dashboard():
         "organiser": figure([organiser_name(o.owner_id, o.organisation) for o in organisers], organisers),
     }
     flagged, flagged_total = flagged_contributions()
-    return render_template("staff/dashboard.html", figures=totals.figures, awaiting=awaiting_next_batch(),
+    return render_template("staff/dashboard.html", figures=totals.figures, awaiting=awaiting_figures(),
                            open_batches=open_batch_count(), months=months, addons=addons, kinds=kinds,
                            organisers=organisers, charts=charts, month_label=month_label,
                            flagged=flagged, flagged_total=flagged_total)

@@ -16,24 +16,6 @@ PER_PAGE = 50
 FLAGGED_LIMIT = 50
 
 
-@dataclass(frozen=True)
-class Awaiting:
-    """Paid contributions that no batch has taken yet (not those under dispute: no batch may)."""
-
-    count: int
-    paid_yen: int
-    co2_g: int
-
-
-def awaiting_next_batch() -> Awaiting:
-    count, paid_yen, co2_g = db.session.execute(
-        select(func.count(Contribution.id), func.coalesce(func.sum(Contribution.net_yen), 0),
-               func.coalesce(func.sum(Contribution.net_g), 0))
-        .where(Contribution.status == ContributionStatus.PAID, Contribution.batch_id.is_(None),
-               Contribution.dispute_status != DisputeStatus.OPEN)).one()
-    return Awaiting(int(count), int(paid_yen), int(co2_g))
-
-
 def open_batch_count() -> int:
     """Batches closed but not confirmed yet."""
     return int(db.session.scalar(select(func.count(Batch.id))

@@ -69,7 +69,8 @@ class Replacements:
     count: int = 0
 
 
-def _encoder(encoding: str, replaced: Replacements):
+def text_encoder(encoding: str, replaced: Replacements):
+    """str -> bytes in the encoding; CP932 writes 〓 for what it lacks, counted in `replaced`."""
     if encoding == UTF8:
         return lambda text: text.encode("utf-8")
     if encoding != CP932:
@@ -97,7 +98,7 @@ def encode_rows(rows: Iterable[Sequence[object]], rows_per_chunk: int = ROWS_PER
                 encoding: str = UTF8, replaced: Replacements | None = None, guard: bool = True) -> Iterator[bytes]:
     """The CSV as byte chunks with CRLF line ends (Excel's dialect): UTF-8 starts with its BOM.
     guard=False writes cells as given (the caller has guarded its text columns already)."""
-    encode = _encoder(encoding, replaced if replaced is not None else Replacements())
+    encode = text_encoder(encoding, replaced if replaced is not None else Replacements())
     if encoding == UTF8:
         yield codecs.BOM_UTF8
     buffer = io.StringIO()

@@ -39,7 +39,7 @@ from resident_app.services.disputes import close_dispute, open_dispute
 from resident_app.services.invalidations import InvalidationData, record_invalidation
 from resident_app.services.offline import record_offline_contribution
 from resident_app.services.payments import fulfil_checkout_session
-from resident_app.services.pool import pool_figures
+from resident_app.services.pool import awaiting_figures, awaiting_recount, pool_figures
 from resident_app.services.programme import current_rate
 from resident_app.services.purchases import PurchaseData, record_purchase
 from resident_app.services.refunds import record_refund
@@ -435,6 +435,12 @@ class PoolMachine(RuleBasedStateMachine):
         assert figures.retired_t == retired_t
         assert figures.balance_g == retired_t * GRAMS_PER_TONNE - retired_g
         assert figures.balance_g >= 0
+
+        # What awaits the next batch (kept by the contributions' triggers) is a recount of them.
+        assert awaiting_figures() == awaiting_recount()
+        assert awaiting_figures().count == sum(1 for _, batch_id, status, _, _, dispute in rows
+                                               if batch_id is None and status == ContributionStatus.PAID
+                                               and dispute != DisputeStatus.OPEN)
 
         # No payment counted twice, whatever was delivered how often.
         stripe = [cid for cid, _, status, channel, _, _ in rows

@@ -20,14 +20,14 @@ from sqlalchemy import func, select, update
 from resident_app import create_app
 from resident_app.extensions import db
 from resident_app.models import (AccountStatus, AddOn, AddOnKind, Batch, BatchStatus, Channel, Contribution, Invalidation,
-                                 LedgerEntry, LedgerKind, PoolState, Role, User)
+                                 LedgerEntry, LedgerKind, PoolAwaiting, PoolState, Role, User)
 from resident_app.services import DomainError
 from resident_app.services.batches import close_batch, confirm_batch
 from resident_app.services.corrections import record_correction
 from resident_app.services.days import tokyo_today
 from resident_app.services.ledger import Entry, lock_pool, post
 from resident_app.services.offline import record_offline_contribution
-from resident_app.services.pool import pool_figures
+from resident_app.services.pool import awaiting_figures, awaiting_recount, pool_figures
 from resident_app.services.pool_check import run_checks
 from resident_app.services.programme import set_rate
 from resident_app.services.purchases import PurchaseData, record_purchase
@@ -417,8 +417,8 @@ def test_flask_pool_check_prints_a_line_per_invariant_and_fails_on_a_break(runne
     result = runner.invoke(args=["pool", "check"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 9 and all(line.startswith("ok") for line in lines[:8])
-    assert lines[-1] == "8 of 8 invariants hold."
+    assert len(lines) == 10 and all(line.startswith("ok") for line in lines[:9])
+    assert lines[-1] == "9 of 9 invariants hold."
     assert "3 t × 1,000,000 = 2,500,000 g retired + 500,000 g balance" in result.output
     with app.app_context():  # a running total that no longer matches the ledger
         db.session.execute(update(PoolState).values(paid_yen=PoolState.paid_yen + 1))
@@ -427,6 +427,51 @@ def test_flask_pool_check_prints_a_line_per_invariant_and_fails_on_a_break(runne
     assert broken.exit_code == 1
     assert "FAIL  running totals = ledger recount: paid_yen 26,001 ≠ 26,000" in broken.output
     assert "FAIL  open data reproduces every total" in broken.output
+    with app.app_context():  # what awaits the next batch, changed behind the triggers' back
+        db.session.execute(update(PoolAwaiting).values(yen=PoolAwaiting.yen - 1))
+        db.session.commit()
+    broken = runner.invoke(args=["pool", "check"])
+    assert broken.exit_code == 1 and "FAIL  awaiting the next batch = contributions recount: kept " in broken.output
+
+
+def test_triggers_keep_what_awaits_the_next_batch_whatever_writes_the_contributions(ctx_en):
+    """Payment, partial refund, dispute, batch, full refund and delete, some of them as bare SQL
+    that no service runs: the dashboard's row is a recount after each."""
+    staff, bus = staff_and_bus()
+    first = paid(bus, 3_000, paid_at=minutes_ago(30))
+    second = paid(bus, 2_000, paid_at=minutes_ago(20))
+    db.session.commit()
+
+    def kept() -> tuple[int, int, int]:
+        db.session.flush()
+        figures = awaiting_figures()
+        assert figures == awaiting_recount()
+        return figures.count, figures.paid_yen, figures.co2_g
+
+    assert kept() == (2, 5_000, first.co2_g + second.co2_g)
+    db.session.execute(update(Contribution).where(Contribution.id == first.id).values(refunded_yen=1_000, refunded_g=7))
+    assert kept() == (2, 4_000, first.co2_g - 7 + second.co2_g)
+    db.session.execute(update(Contribution).where(Contribution.id == second.id).values(dispute_status="open"))
+    assert kept() == (1, 2_000, first.co2_g - 7)
+    db.session.execute(update(Contribution).where(Contribution.id == second.id).values(dispute_status="won"))
+    db.session.commit()
+    batch = close_batch(minutes_ago(10), actor=staff)
+    assert kept() == (0, 0, 0) and batch.contribution_count == 2
+    db.session.execute(update(Contribution).values(batch_id=None, receipt_email=""))
+    assert kept() == (2, 4_000, first.co2_g - 7 + second.co2_g)
+    db.session.execute(update(Contribution).where(Contribution.id == first.id).values(status="refunded"))
+    assert kept() == (1, 2_000, second.co2_g)
+    # A row inserted and deleted with bare SQL (no ledger entry refers to it).
+    columns = [c for c in Contribution.__table__.columns if c.name not in ("id", "number", "certificate_token",
+                                                                           "idempotency_key", "stripe_payment_intent_id")]
+    values = dict(zip([c.name for c in columns], db.session.execute(
+        select(*columns).where(Contribution.id == second.id)).one()))
+    db.session.execute(sa.insert(Contribution).values(
+        **values | {"number": "OC-T-BARE", "certificate_token": "bare", "idempotency_key": "bare", "batch_id": None}))
+    assert kept() == (2, 4_000, 2 * second.co2_g)
+    db.session.execute(sa.delete(Contribution).where(Contribution.number == "OC-T-BARE"))
+    assert kept() == (1, 2_000, second.co2_g)
+    db.session.rollback()
 
 
 def test_the_database_refuses_to_change_a_ledger_entry(ctx_en):

@@ -1,7 +1,7 @@
 """reference_version: one number that changes with the calculator's reference data
 
-Revision ID: 0009_reference_version
-Revises: 0008_speed
+Revision ID: 0010_reference_version
+Revises: 0009_awaiting
 Create Date: 2026-12-01 14:00:00.000000
 
 Workers keep the factor set, tariffs, unit prices, menus, averages and rates in memory and read
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0009_reference_version"
-down_revision = "0008_speed"
+revision = "0010_reference_version"
+down_revision = "0009_awaiting"
 branch_labels = None
 depends_on = None
 
