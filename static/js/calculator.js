@@ -36,4 +36,20 @@
   });
 
   document.addEventListener("htmx:afterSettle", function () { kept = null; });
+
+  // An out-of-band swap that would write exactly what is there already leaves the element alone.
+  // Tapping the pay button right after typing blurs the field, its "change" sends the same form
+  // again, and the answer (now back within the tap) replaced the button between touch and
+  // release: the browser then saw no click. Unchanged figures also stay the same nodes.
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var target = evt.detail.target;
+    var fragment = evt.detail.fragment;
+    if (!target || !fragment) { return; }
+    var holder = document.createElement("div");
+    holder.appendChild(fragment.cloneNode(true));
+    var whole = fragment.childNodes.length === 1 && fragment.firstChild.id === target.id;
+    if (holder.innerHTML === (whole ? target.outerHTML : target.innerHTML)) {
+      evt.detail.shouldSwap = false;
+    }
+  });
 })();

@@ -269,3 +269,28 @@ def test_keyboard_journey_from_the_first_field_to_a_saved_result(phone_360: Page
     expect(page.locator("#remainder-kg")).to_have_text(remaining)
     for box in (first, second):
         expect(page.locator(f"#{box}")).to_be_checked()
+
+
+SEND_AGAIN = """() => new Promise(resolve => {
+  document.body.addEventListener('htmx:afterRequest', () => requestAnimationFrame(() => resolve()), {once: true});
+  document.getElementById('f-electricity').dispatchEvent(new Event('change', {bubbles: true}));
+})"""
+
+
+def test_an_update_that_changes_nothing_leaves_the_pay_button_under_the_finger(phone_360: Page) -> None:
+    """Tapping the pay button right after typing blurs the field, and its "change" sends the same
+    form again: the answer must not replace the button between touch and release (a lost tap)."""
+    page = phone_360
+    page.locator("#f-electricity").press_sequentially("300", delay=20)
+    expect(page.locator("#total-kg")).to_have_text("1,523")
+    pay = '#result a[href*="/a/household?amount="]'
+    expect(page.locator(pay)).to_have_attribute("href", re.compile(r"amount=15228$"))
+    page.evaluate(f"() => {{ window.__pay = document.querySelector('{pay}'); "
+                  "window.__total = document.getElementById('total-kg'); }")
+    page.evaluate(SEND_AGAIN)
+    assert page.evaluate(f"() => window.__pay === document.querySelector('{pay}')"), "the pay button was replaced"
+    assert page.evaluate("() => window.__total === document.getElementById('total-kg')")
+    page.locator("#f-electricity").fill("400")
+    expect(page.locator("#total-kg")).to_have_text("2,030")  # a real change is still written
+    page.locator(pay).click()
+    expect(page).to_have_url(re.compile(r"/a/household\?amount=\d+$"))
