@@ -285,11 +285,13 @@ def test_an_update_that_changes_nothing_leaves_the_pay_button_under_the_finger(p
     expect(page.locator("#total-kg")).to_have_text("1,523")
     pay = '#result a[href*="/a/household?amount="]'
     expect(page.locator(pay)).to_have_attribute("href", re.compile(r"amount=15228$"))
+    # (The summary is not among the nodes checked: its chart, once Plotly has drawn it, differs
+    # from the answer's empty chart box, so the summary is written again and the chart redrawn.)
     page.evaluate(f"() => {{ window.__pay = document.querySelector('{pay}'); "
-                  "window.__total = document.getElementById('total-kg'); }")
+                  "window.__rest = document.getElementById('remainder-kg'); }")
     page.evaluate(SEND_AGAIN)
     assert page.evaluate(f"() => window.__pay === document.querySelector('{pay}')"), "the pay button was replaced"
-    assert page.evaluate("() => window.__total === document.getElementById('total-kg')")
+    assert page.evaluate("() => window.__rest === document.getElementById('remainder-kg')")
     page.locator("#f-electricity").fill("400")
     expect(page.locator("#total-kg")).to_have_text("2,030")  # a real change is still written
     page.locator(pay).click()
