@@ -13,6 +13,7 @@ from ..carbon.citations import Citation
 from ..extensions import db
 from ..models import ConversionRate, UnitPrice, utcnow
 from .audit import add_audit
+from .days import tokyo_today
 from .errors import DomainError
 
 MIN_RATE_YEN_PER_T = 100
@@ -47,8 +48,9 @@ def set_rate(yen_per_t: int, *, actor: str, reason: str, effective_from: datetim
 
 
 def current_unit_prices(on: date | None = None) -> dict[str, UnitPrice]:
-    """The latest unit price per key in force on a date (default today)."""
-    day = on or utcnow().date()
+    """The latest unit price per key in force on a date (default today in Tokyo, the day staff
+    choose on the form: the UTC date lags it from midnight to 9:00 in Japan)."""
+    day = on or tokyo_today()
     prices: dict[str, UnitPrice] = {}
     rows = db.session.scalars(
         select(UnitPrice).where(UnitPrice.effective_from <= day)
