@@ -153,9 +153,13 @@ def calculator_save():
           "success")
     response = redirect(url_for("public.saved_result", token=saved.token), code=303)
     response.set_cookie(DELETE_COOKIE, delete_key, max_age=DELETE_COOKIE_MAX_AGE, path=_result_path(saved.token),
-                        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-                        httponly=True, samesite="Lax")
+                        secure=_secure_cookie(), httponly=True, samesite="Lax")
     return response
+
+
+def _secure_cookie() -> bool:
+    """The delete key goes over HTTPS only wherever the session cookie does, or the request came so."""
+    return request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE"))
 
 
 def _result_path(token: str) -> str:
@@ -209,7 +213,7 @@ def saved_result_delete(token: str):
         # The key goes with its result. Only a real result's path: a cookie scoped to a 5,000-character
         # "token" would be a Set-Cookie header larger than browsers (and proxies) take.
         response.delete_cookie(DELETE_COOKIE, path=_result_path(token), httponly=True, samesite="Lax",
-                               secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+                               secure=_secure_cookie())
     return response
 
 

@@ -127,9 +127,6 @@ def _load(version: int | None) -> Reference:
                      [_copy(rate) for rate in rates], [_copy(menu) for menu in menus], household)
 
 
-_build_lock = threading.Lock()
-
-
 def reference() -> Reference:
     """This worker's reading of the reference data, read again if the version moved on. Within one
     request the version is read once."""
@@ -143,8 +140,7 @@ def reference() -> Reference:
         # time, never data older than the version it is kept under.
         held = _load(version)
         if version is not None:
-            with _build_lock:
-                store["current"] = held
+            store["current"] = held  # one assignment: a thread reads the old reading or the new
     g.reference = held
     return held
 
